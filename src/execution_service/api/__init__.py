@@ -1,0 +1,1 @@
+"""The HTTP API: FastAPI routers and request schemas; the rules live in ``service``."""

@@ -1,0 +1,20 @@
+"""The FastAPI application (OpenAPI at ``/docs``)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from .. import __version__
+from . import errors, routes
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="crew-execution",
+        version=__version__,
+        description="Queue, watch and cancel executions of CrewAI crews.",
+    )
+    errors.install(app)
+    app.include_router(routes.health)
+    app.include_router(routes.router)
+    return app

@@ -1,0 +1,83 @@
+"""The routes of ``/api/v1`` and ``/healthz``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response, status
+
+from .. import service
+from ..graph_spec import GraphSpec
+from ..states import Status
+from .schemas import QueueRequest
+
+router = APIRouter(prefix="/api/v1")
+health = APIRouter()
+
+
+@health.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.post("/graphs", status_code=status.HTTP_201_CREATED)
+def create_graph(spec: GraphSpec, response: Response) -> dict[str, Any]:
+    graph = service.create_graph(spec)
+    response.headers["Location"] = f"/api/v1/graphs/{graph['id']}"
+    return graph
+
+
+@router.get("/graphs/{graph_id}")
+def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
+    return service.get_graph(graph_id)
+
+
+@router.delete("/graphs/{graph_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_graph(graph_id: uuid.UUID) -> Response:
+    service.delete_graph(graph_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/graphs/{graph_id}/executions", status_code=status.HTTP_202_ACCEPTED)
+def queue_execution(
+    graph_id: uuid.UUID,
+    response: Response,
+    request: Annotated[QueueRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    request = request or QueueRequest()
+    execution = service.queue_execution(
+        graph_id, request.inputs, request.priority, request.timeout_seconds
+    )
+    response.headers["Location"] = f"/api/v1/executions/{execution['id']}"
+    return execution
+
+
+@router.get("/executions")
+def list_executions(
+    status: Status | None = None,
+    graph_id: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    return service.list_executions(status, graph_id, limit, cursor)
+
+
+@router.get("/executions/{execution_id}")
+def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+    return service.get_execution(execution_id)
+
+
+@router.get("/executions/{execution_id}/events")
+def execution_events(execution_id: uuid.UUID) -> dict[str, Any]:
+    return {"items": service.execution_events(execution_id)}
+
+
+@router.post("/executions/{execution_id}/cancel")
+def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+    return service.cancel_execution(execution_id)
+
+
+@router.get("/queue/stats")
+def queue_stats() -> dict[str, Any]:
+    return service.queue_stats()

@@ -1,0 +1,62 @@
+"""The Celery application: broker settings fit for long-running crews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from .config import Settings, get_settings
+from .priorities import PRIORITY_STEPS
+
+RUN_EXECUTION = "execution_service.run_execution"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("execution_service", broker=settings.broker_url, set_as_current=False)
+    transport_options: dict[str, Any] = {
+        "priority_steps": PRIORITY_STEPS,
+        "sep": ":",
+        "queue_order_strategy": "priority",
+        # longer than the longest execution allowed, so a running crew's message
+        # is never handed to a second worker while the first still holds it
+        "visibility_timeout": int(settings.max_timeout_seconds * 2),
+    }
+    if settings.broker_url.startswith("memory"):
+        transport_options = {"polling_interval": 0.01}
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        task_store_errors_even_if_ignored=False,
+        task_default_queue=settings.queue_name,
+        task_queues=[Queue(settings.queue_name, queue_arguments={"x-max-priority": 10})],
+        task_default_priority=6,
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+        enable_utc=True,
+    )
+    app.conf.imports = ("execution_service.worker.tasks",)
+    return app
+
+
+_app: Celery | None = None
+
+
+def get_celery() -> Celery:
+    global _app
+    if _app is None:
+        _app = make_celery(get_settings())
+    return _app
+
+
+def reset_celery() -> None:
+    global _app
+    _app = None

@@ -1,0 +1,101 @@
+"""The ``execution-service`` command: api, worker, migrate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from .config import get_settings
+
+
+def _api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(),
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace, extra: list[str]) -> int:
+    """A thin wrapper over ``celery worker`` with this service's app, queue and pool."""
+    from .worker.app import app
+
+    settings = get_settings()
+    argv = [
+        "worker",
+        "--queues",
+        settings.queue_name,
+        "--concurrency",
+        str(args.concurrency or settings.worker_concurrency),
+        "--pool",
+        args.pool or settings.worker_pool,
+        "--loglevel",
+        settings.log_level,
+        "--without-gossip",
+        "--without-mingle",
+        *extra,
+    ]
+    app.worker_main(argv=argv)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .migrate import check, upgrade
+
+    url = get_settings().database_url
+    if args.check:
+        check(url)
+        print("models and migrations agree")
+    else:
+        upgrade(url)
+        print("database is at the latest schema")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    folder = Path(args.data_dir or tempfile.mkdtemp(prefix="crew-execution-demo-"))
+    return run_demo(folder, topic=args.topic)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="execution-service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    api = sub.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host")
+    api.add_argument("--port", type=int)
+    worker = sub.add_parser(
+        "worker", help="run a Celery worker (extra arguments go to `celery worker`)"
+    )
+    worker.add_argument("--concurrency", type=int)
+    worker.add_argument("--pool")
+    migrate = sub.add_parser("migrate", help="bring the database to the latest schema")
+    migrate.add_argument("--check", action="store_true", help="fail if models and migrations differ")
+    demo = sub.add_parser("demo", help="run a scripted demo crew on the embedded stack")
+    demo.add_argument("--topic", default="octopuses")
+    demo.add_argument("--data-dir")
+    args, extra = parser.parse_known_args(argv)
+    level = "WARNING" if args.command == "demo" else get_settings().log_level
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
+    if args.command == "worker":
+        return _worker(args, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    handlers = {"api": _api, "migrate": _migrate, "demo": _demo}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

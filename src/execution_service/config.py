@@ -1,0 +1,59 @@
+"""Settings, read from environment variables prefixed ``EXEC_``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_database_url() -> str:
+    folder = Path(tempfile.gettempdir()) / "crew-execution"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'executions.sqlite3'}"
+
+
+class Settings(BaseSettings):
+    """Everything the API, the workers and the CLI need to know.
+
+    Every field can be set by an environment variable ``EXEC_<FIELD>``,
+    e.g. ``EXEC_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/crew``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EXEC_", extra="ignore")
+
+    database_url: str = Field(default_factory=_default_database_url)
+    broker_url: str = "memory://"
+    queue_name: str = "executions"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_concurrency: int = 2
+    worker_pool: str = "prefork"
+    runner: str = "execution_service.runners.crewai_runner:CrewAIRunner"
+    crewai_module: str = "crewai"
+    default_timeout_seconds: float = 3600.0
+    max_timeout_seconds: float = 24 * 3600.0
+    default_max_attempts: int = 3
+    default_retry_base_delay: float = 1.0
+    default_retry_max_delay: float = 60.0
+    max_inputs_bytes: int = 64 * 1024
+    stop_check_interval: float = 0.05
+    log_level: str = "INFO"
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+def use_settings(settings: Settings) -> None:
+    """Make ``settings`` the process's settings (the embedded stack and the CLI use this)."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,91 @@
+"""Engine and session set-up for SQLite (embedded) and PostgreSQL (services)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import get_settings
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE for writes.
+
+    pysqlite's own transaction handling is switched off so that a write
+    transaction takes the write lock up front instead of failing later with
+    "database is locked" when it upgrades from a read.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        readonly = conn.get_execution_options().get("readonly", False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+_engines: dict[str, Engine] = {}
+_sessionmakers: dict[tuple[str, bool], sessionmaker[Session]] = {}
+
+
+def _engine_for(url: str) -> Engine:
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = make_engine(url)
+    return engine
+
+
+def get_engine() -> Engine:
+    return _engine_for(get_settings().database_url)
+
+
+def _sessionmaker_for(url: str, readonly: bool) -> sessionmaker[Session]:
+    key = (url, readonly)
+    factory = _sessionmakers.get(key)
+    if factory is None:
+        engine = _engine_for(url)
+        bind = engine.execution_options(readonly=True) if readonly else engine
+        factory = _sessionmakers[key] = sessionmaker(bind=bind, expire_on_commit=False)
+    return factory
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A write transaction: commits on success, rolls back on error."""
+    with _sessionmaker_for(get_settings().database_url, False)() as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A read-only transaction (never takes SQLite's write lock)."""
+    with _sessionmaker_for(get_settings().database_url, True)() as session, session.begin():
+        yield session
+
+
+def reset_engines(close: bool = True) -> None:
+    """Forget the engines; ``close=False`` after a fork leaves the parent's sockets alone."""
+    for engine in _engines.values():
+        engine.dispose(close=close)
+    _engines.clear()
+    _sessionmakers.clear()

@@ -1,0 +1,120 @@
+"""The validated shape of a graph: a crew of agents and tasks, plus its settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMSpec(_Strict):
+    """Which model an agent talks to. The key is named, never stored: ``api_key_env``."""
+
+    model: Name
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, max_length=200)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+
+
+class AgentSpec(_Strict):
+    role: Name
+    goal: Text
+    backstory: Text
+    llm: LLMSpec | None = None
+    tools: list[Name] = Field(default_factory=list, max_length=50)
+
+
+class TaskSpec(_Strict):
+    name: Name | None = None
+    description: Text
+    expected_output: Text
+    agent: Name
+    context: list[Name] = Field(default_factory=list)
+
+
+class RetryPolicy(_Strict):
+    """How often, and how patiently, a failed execution is tried again."""
+
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    base_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
+    max_delay_seconds: float = Field(default=60.0, ge=0, le=24 * 3600)
+    jitter: float = Field(default=0.5, ge=0, le=1)
+
+
+class GraphSettings(_Strict):
+    timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+
+class ScriptFailure(_Strict):
+    """A failure the scripted crew raises: ``error`` names the kind."""
+
+    error: Name
+    on_attempts: list[Annotated[int, Field(ge=1)]] | None = None
+    at_step: int = Field(default=1, ge=1)
+    message: str | None = Field(default=None, max_length=10_000)
+    status_code: int | None = None
+    retry_after_seconds: float | None = Field(default=None, ge=0)
+
+
+class ScriptTask(_Strict):
+    steps: int = Field(default=2, ge=1, le=10_000)
+    step_seconds: float = Field(default=0.01, ge=0, le=3600)
+    output: str | None = Field(default=None, max_length=100_000)
+    fail: ScriptFailure | None = None
+
+
+class CrewScript(_Strict):
+    """How the scripted (mock) crew behaves; ignored by the real crewai runner."""
+
+    default: ScriptTask = Field(default_factory=ScriptTask)
+    tasks: list[ScriptTask] = Field(default_factory=list)
+
+    def for_task(self, index: int) -> ScriptTask:
+        return self.tasks[index] if index < len(self.tasks) else self.default
+
+
+class GraphSpec(_Strict):
+    name: Name
+    description: str | None = Field(default=None, max_length=10_000)
+    agents: list[AgentSpec] = Field(min_length=1, max_length=50)
+    tasks: list[TaskSpec] = Field(min_length=1, max_length=200)
+    process: Literal["sequential", "hierarchical"] = "sequential"
+    settings: GraphSettings = Field(default_factory=GraphSettings)
+    script: CrewScript | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> GraphSpec:
+        roles = [agent.role for agent in self.agents]
+        if len(set(roles)) != len(roles):
+            raise ValueError("agents: each agent needs a distinct role")
+        names: set[str] = set()
+        for index, task in enumerate(self.tasks):
+            if task.agent not in roles:
+                raise ValueError(f"tasks.{index}.agent: no agent has the role {task.agent!r}")
+            for ref in task.context:
+                if ref not in names:
+                    raise ValueError(
+                        f"tasks.{index}.context: {ref!r} is not the name of an earlier task"
+                    )
+            if task.name is not None:
+                if task.name in names:
+                    raise ValueError(f"tasks.{index}.name: {task.name!r} is used twice")
+                names.add(task.name)
+        return self
+
+    def task_label(self, index: int) -> str:
+        task = self.tasks[index]
+        return task.name or f"task {index + 1}"
+
+
+def parse_graph(definition: dict[str, Any]) -> GraphSpec:
+    return GraphSpec.model_validate(definition)

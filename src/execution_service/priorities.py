@@ -1,0 +1,23 @@
+"""Execution priorities and how they map onto broker priorities."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+# Celery's Redis transport serves priority 0 first (lower number = more urgent).
+BROKER_PRIORITY: dict[Priority, int] = {
+    Priority.CRITICAL: 0,
+    Priority.HIGH: 3,
+    Priority.NORMAL: 6,
+    Priority.LOW: 9,
+}
+
+PRIORITY_STEPS: list[int] = sorted(set(BROKER_PRIORITY.values()))

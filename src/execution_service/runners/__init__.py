@@ -1,0 +1,1 @@
+"""Runners run a graph's crew; the worker talks to them through ``base.Runner``."""

@@ -1,0 +1,227 @@
+"""The use cases: define graphs, queue, read, list, cancel executions, queue stats.
+
+Plain Python: the HTTP API and the CLI call this; it knows neither.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from . import states
+from .celery_app import RUN_EXECUTION, get_celery
+from .config import get_settings
+from .db import read_scope, session_scope
+from .errors import (
+    BrokerUnavailable,
+    ExecutionFinished,
+    ExecutionNotFound,
+    GraphNotFound,
+    InvalidRequest,
+)
+from .graph_spec import GraphSpec
+from .models import Execution, ExecutionEvent, Graph, utcnow
+from .priorities import BROKER_PRIORITY, Priority
+from .states import Status
+from .views import event_view, execution_view, graph_view
+
+log = logging.getLogger(__name__)
+
+
+def create_graph(spec: GraphSpec) -> dict[str, Any]:
+    with session_scope() as session:
+        graph = Graph(name=spec.name, definition=spec.model_dump(mode="json", exclude_none=True))
+        session.add(graph)
+        session.flush()
+        return graph_view(graph)
+
+
+def _live_graph(session: Any, graph_id: uuid.UUID) -> Graph:
+    graph = session.get(Graph, graph_id)
+    if graph is None or graph.deleted_at is not None:
+        raise GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
+    return graph  # type: ignore[no-any-return]
+
+
+def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
+    with read_scope() as session:
+        return graph_view(_live_graph(session, graph_id))
+
+
+def delete_graph(graph_id: uuid.UUID) -> None:
+    """Retire a graph: it can no longer be queued; executions already queued still run."""
+    with session_scope() as session:
+        _live_graph(session, graph_id).deleted_at = utcnow()
+
+
+def queue_execution(
+    graph_id: uuid.UUID,
+    inputs: dict[str, Any],
+    priority: Priority = Priority.NORMAL,
+    timeout_seconds: float | None = None,
+) -> dict[str, Any]:
+    """Record a queued execution, then hand it to the broker.
+
+    If the broker refuses the message the execution is marked failed (never
+    left queued with no message behind it) and the caller is told.
+    """
+    settings = get_settings()
+    with session_scope() as session:
+        graph = _live_graph(session, graph_id)
+        spec = GraphSpec.model_validate(graph.definition)
+        execution = Execution(
+            graph_id=graph.id,
+            status=Status.QUEUED.value,
+            priority=priority.value,
+            inputs=inputs,
+            timeout_seconds=timeout_seconds or spec.settings.timeout_seconds,
+            max_attempts=spec.settings.retry.max_attempts,
+            attempt=0,
+            created_at=utcnow(),
+        )
+        session.add(execution)
+        session.flush()
+        states.record_creation(session, execution)
+        view = execution_view(execution)
+    try:
+        get_celery().send_task(
+            RUN_EXECUTION,
+            args=[view["id"]],
+            queue=settings.queue_name,
+            priority=BROKER_PRIORITY[priority],
+        )
+    except Exception as exc:  # the broker is down: say so, lose nothing
+        log.exception("could not publish execution %s", view["id"])
+        with session_scope() as session:
+            states.transition(
+                session,
+                execution.id,
+                Status.FAILED,
+                values={
+                    "error_code": BrokerUnavailable.code,
+                    "error_category": "transient",
+                    "error_message": "The queue is unavailable; the execution was not queued.",
+                    "error_retryable": True,
+                },
+                details={"exception": type(exc).__name__},
+            )
+        raise BrokerUnavailable("The queue is unavailable; try again shortly.") from exc
+    return view
+
+
+def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+    with read_scope() as session:
+        execution = session.get(Execution, execution_id)
+        if execution is None:
+            raise ExecutionNotFound(f"No execution with id {execution_id}")
+        return execution_view(execution)
+
+
+def execution_events(execution_id: uuid.UUID) -> list[dict[str, Any]]:
+    with read_scope() as session:
+        if session.get(Execution, execution_id) is None:
+            raise ExecutionNotFound(f"No execution with id {execution_id}")
+        rows = session.scalars(
+            select(ExecutionEvent)
+            .where(ExecutionEvent.execution_id == execution_id)
+            .order_by(ExecutionEvent.id)
+        )
+        return [event_view(row) for row in rows]
+
+
+def _encode_cursor(execution: Execution) -> str:
+    raw = f"{execution.created_at.isoformat()}|{execution.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, ident = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidRequest("cursor: not a cursor this service handed out") from exc
+
+
+def list_executions(
+    status: Status | None = None,
+    graph_id: uuid.UUID | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Newest first, keyset-paginated: ``next_cursor`` fetches the following page."""
+    query = select(Execution)
+    if status is not None:
+        query = query.where(Execution.status == status.value)
+    if graph_id is not None:
+        query = query.where(Execution.graph_id == graph_id)
+    if cursor is not None:
+        created, ident = _decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Execution.created_at < created,
+                and_(Execution.created_at == created, Execution.id < ident),
+            )
+        )
+    query = query.order_by(Execution.created_at.desc(), Execution.id.desc()).limit(limit + 1)
+    with read_scope() as session:
+        rows = list(session.scalars(query))
+    page = rows[:limit]
+    return {
+        "items": [execution_view(row) for row in page],
+        "next_cursor": _encode_cursor(page[-1]) if len(rows) > limit else None,
+    }
+
+
+def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+    """Cancel a queued, retrying or running execution; idempotent on a cancelled one."""
+    with session_scope() as session:
+        moved = states.transition(
+            session,
+            execution_id,
+            Status.CANCELLED,
+            values={"error_code": None},
+            message="cancelled by request",
+        )
+        execution = session.get(Execution, execution_id)
+        if execution is None:
+            raise ExecutionNotFound(f"No execution with id {execution_id}")
+        session.refresh(execution)
+        if moved is None and execution.status != Status.CANCELLED:
+            raise ExecutionFinished(
+                f"Execution {execution_id} already finished as {execution.status}",
+                {"status": execution.status},
+            )
+        return execution_view(execution)
+
+
+def queue_stats() -> dict[str, Any]:
+    with read_scope() as session:
+        by_status = dict(
+            session.execute(select(Execution.status, func.count()).group_by(Execution.status)).all()
+        )
+        queued_by_priority = dict(
+            session.execute(
+                select(Execution.priority, func.count())
+                .where(Execution.status == Status.QUEUED.value)
+                .group_by(Execution.priority)
+            ).all()
+        )
+        oldest = session.execute(
+            select(func.min(Execution.created_at)).where(Execution.status == Status.QUEUED.value)
+        ).scalar_one_or_none()
+    age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+    return {
+        "queued": by_status.get(Status.QUEUED.value, 0),
+        "running": by_status.get(Status.RUNNING.value, 0),
+        "retrying": by_status.get(Status.RETRYING.value, 0),
+        "by_status": {s.value: by_status.get(s.value, 0) for s in Status},
+        "queued_by_priority": {p.value: queued_by_priority.get(p.value, 0) for p in Priority},
+        "oldest_queued_age_seconds": age,
+    }

@@ -1,0 +1,66 @@
+"""Plain, JSON-ready views of graphs, executions and history rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .models import Execution, ExecutionEvent, Graph
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def graph_view(graph: Graph) -> dict[str, Any]:
+    return {
+        "id": str(graph.id),
+        "name": graph.name,
+        "definition": graph.definition,
+        "created_at": _iso(graph.created_at),
+    }
+
+
+def execution_view(execution: Execution) -> dict[str, Any]:
+    error = None
+    if execution.error_code is not None:
+        error = {
+            "code": execution.error_code,
+            "category": execution.error_category,
+            "message": execution.error_message,
+            "retryable": execution.error_retryable,
+        }
+    return {
+        "id": str(execution.id),
+        "graph_id": str(execution.graph_id),
+        "status": execution.status,
+        "priority": execution.priority,
+        "inputs": execution.inputs,
+        "timeout_seconds": execution.timeout_seconds,
+        "attempt": execution.attempt,
+        "max_attempts": execution.max_attempts,
+        "progress": {
+            "percent": round(execution.progress_percent, 2),
+            "current_task": execution.current_task,
+            "message": execution.progress_message,
+        },
+        "result": execution.result,
+        "outputs": (execution.outputs or {}).get("tasks", []),
+        "error": error,
+        "worker": execution.worker,
+        "created_at": _iso(execution.created_at),
+        "started_at": _iso(execution.started_at),
+        "finished_at": _iso(execution.finished_at),
+        "heartbeat_at": _iso(execution.heartbeat_at),
+    }
+
+
+def event_view(event: ExecutionEvent) -> dict[str, Any]:
+    return {
+        "from_status": event.from_status,
+        "status": event.to_status,
+        "attempt": event.attempt,
+        "at": _iso(event.at),
+        "message": event.message,
+        "details": event.details,
+    }
