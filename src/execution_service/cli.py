@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--concurrency", type=int)
     worker.add_argument("--pool")
     migrate = sub.add_parser("migrate", help="bring the database to the latest schema")
-    migrate.add_argument("--check", action="store_true", help="fail if models and migrations differ")
+    migrate.add_argument(
+        "--check", action="store_true", help="fail if models and migrations differ"
+    )
     demo = sub.add_parser("demo", help="run a scripted demo crew on the embedded stack")
     demo.add_argument("--topic", default="octopuses")
     demo.add_argument("--data-dir")

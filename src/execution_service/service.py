@@ -46,7 +46,7 @@ def _live_graph(session: Any, graph_id: uuid.UUID) -> Graph:
     graph = session.get(Graph, graph_id)
     if graph is None or graph.deleted_at is not None:
         raise GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
-    return graph  # type: ignore[no-any-return]
+    return graph
 
 
 def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:

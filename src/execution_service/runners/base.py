@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from ..graph_spec import GraphSpec
 
 
-class StopRequested(Exception):  # noqa: N818 - it is a request, not an error
+class StopRequested(Exception):
     """Raised inside a crew's callbacks when the execution must stop now."""
 
 

@@ -131,7 +131,9 @@ def _finish_ok(execution_id: uuid.UUID, attempt: int, result: RunResult) -> None
             values={
                 "result": {"raw": result.raw},
                 "outputs": {
-                    "tasks": [{"task": t.name, "agent": t.agent, "raw": t.raw} for t in result.tasks]
+                    "tasks": [
+                        {"task": t.name, "agent": t.agent, "raw": t.raw} for t in result.tasks
+                    ]
                 },
                 "progress_percent": 100.0,
                 "current_task": None,

@@ -1,0 +1,1 @@
+"""How the acceptance suite does things: stacks, HTTP client, builders, matchers."""

@@ -1,0 +1,51 @@
+"""Read-only checks on the service's database, plus the reset between scenarios."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, func, select, text
+
+from execution_service.models import Execution, ExecutionEvent, Graph
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        args: dict[str, Any] = {"timeout": 30} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, connect_args=args)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                name: conn.execute(select(func.count()).select_from(model)).scalar_one()
+                for name, model in (
+                    ("graphs", Graph),
+                    ("executions", Execution),
+                    ("events", ExecutionEvent),
+                )
+            }
+
+    def stuck(self, statuses: tuple[str, ...] = ("running",)) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(Execution.id).where(Execution.status.in_(statuses)))
+            return [str(r.id) for r in rows]
+
+    def stop_everything(self) -> int:
+        """Mark every unfinished execution cancelled, so workers drop or stop it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                text(
+                    "UPDATE executions SET status = 'cancelled' "
+                    "WHERE status IN ('queued', 'running', 'retrying')"
+                )
+            )
+            return result.rowcount
+
+    def wipe(self) -> None:
+        with self.engine.begin() as conn:
+            for table in ("execution_events", "executions", "graphs"):
+                conn.execute(text(f"DELETE FROM {table}"))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,106 @@
+"""Listing, filtering and paging executions; the queue statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hamcrest import (
+    assert_that,
+    contains_inanyorder,
+    equal_to,
+    greater_than_or_equal_to,
+    has_length,
+)
+
+from .execution_actions import occupy_workers, queue_waiting
+from .graphs import graph_definition
+from .matchers import has_status
+from .polling import eventually
+from .world import World
+
+
+def completed_executions(w: World, count: int) -> None:
+    start = len(w.executions)
+    for _ in range(count):
+        w.executions.append(w.api.queue_ok(w.the_graph()["id"]))
+    done = w.executions[start:]
+    for index, execution in enumerate(done, start):
+        w.executions[index] = eventually(
+            lambda i=execution["id"]: w.api.execution(i), has_status("completed"), timeout=20
+        )
+
+
+def cancelled_while_waiting(w: World, count: int) -> None:
+    occupy_workers(w)
+    for _ in range(count):
+        queue_waiting(w)
+        w.api.cancel(w.focus()["id"])
+    for blocker in w.blockers:
+        w.api.cancel(blocker["id"])
+
+
+def named_graph_with_completed(w: World, name: str, count: int) -> None:
+    w.graph = w.graphs[name] = w.api.create_graph(graph_definition(tasks=1, name=name))
+    before = len(w.executions)
+    completed_executions(w, count)
+    w.graph["executions"] = [e["id"] for e in w.executions[before:]]
+
+
+def list_by_status(w: World, status: str) -> None:
+    w.pages = [w.api.list(status=status, limit=500)["items"]]
+
+
+def list_by_graph(w: World, name: str) -> None:
+    w.pages = [w.api.list(graph_id=w.graphs[name]["id"], limit=500)["items"]]
+
+
+def see_exactly_with_status(w: World, count: int, status: str) -> None:
+    expected = [e["id"] for e in w.executions if e["status"] == status]
+    assert_that(expected, has_length(count))
+    assert_that([e["id"] for e in w.pages[0]], contains_inanyorder(*expected))
+
+
+def see_exactly_of_graph(w: World, count: int, name: str) -> None:
+    expected = w.graphs[name]["executions"]
+    assert_that(expected, has_length(count))
+    assert_that([e["id"] for e in w.pages[0]], contains_inanyorder(*expected))
+
+
+def page_through(w: World, size: int) -> None:
+    w.pages = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": size}
+        if cursor:
+            params["cursor"] = cursor
+        page = w.api.list(**params)
+        w.pages.append(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+        assert len(w.pages) <= 100, "paging does not end"
+
+
+def page_count(w: World, count: int) -> None:
+    assert_that(w.pages, has_length(count))
+
+
+def each_once_newest_first(w: World) -> None:
+    seen = [e for page in w.pages for e in page]
+    ids = [e["id"] for e in seen]
+    assert_that(sorted(ids), equal_to(sorted(e["id"] for e in w.executions)))
+    stamps = [(e["created_at"], e["id"]) for e in seen]
+    assert_that(stamps, equal_to(sorted(stamps, reverse=True)))
+
+
+def stats_show_busy_and_queued(w: World, queued: int) -> None:
+    stats = w.api.stats()
+    assert_that(stats["running"], equal_to(w.stack.worker_slots))
+    assert_that(stats["queued"], equal_to(queued))
+    assert_that(stats["queued_by_priority"]["normal"], equal_to(queued))
+
+
+def stats_show_oldest_age(w: World) -> None:
+    stats = w.api.stats()
+    assert stats["oldest_queued_age_seconds"] is not None, stats
+    assert_that(stats["oldest_queued_age_seconds"], greater_than_or_equal_to(0))

@@ -1,0 +1,82 @@
+"""PyHamcrest matchers in the suite's words."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from hamcrest.core.base_matcher import BaseMatcher
+from hamcrest.core.description import Description
+
+
+class HasStatus(BaseMatcher[dict[str, Any]]):
+    def __init__(self, *statuses: str) -> None:
+        self.statuses = statuses
+
+    def _matches(self, item: dict[str, Any]) -> bool:
+        return isinstance(item, dict) and item.get("status") in self.statuses
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(f"an execution with status {' or '.join(self.statuses)}")
+
+    def describe_mismatch(self, item: Any, description: Description) -> None:
+        if isinstance(item, dict):
+            description.append_text(
+                f"was {item.get('status')} (progress {item.get('progress')}, "
+                f"error {item.get('error')})"
+            )
+        else:
+            description.append_text(f"was {item!r}")
+
+
+def has_status(*statuses: str) -> HasStatus:
+    return HasStatus(*statuses)
+
+
+def is_finished() -> HasStatus:
+    return HasStatus("completed", "failed", "cancelled", "timed_out")
+
+
+class NeverDecreases(BaseMatcher[Sequence[float]]):
+    def _matches(self, item: Sequence[float]) -> bool:
+        return all(b >= a for a, b in itertools.pairwise(item))
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text("a sequence that never decreases")
+
+
+def never_decreases() -> NeverDecreases:
+    return NeverDecreases()
+
+
+class ErrorResponse(BaseMatcher[Any]):
+    """A ``requests`` response carrying the service's error envelope."""
+
+    def __init__(self, status: int, code: str) -> None:
+        self.status = status
+        self.code = code
+
+    def _matches(self, item: Any) -> bool:
+        try:
+            body = item.json()
+        except ValueError:
+            return False
+        error = body.get("error") if isinstance(body, dict) else None
+        return (
+            item.status_code == self.status
+            and isinstance(error, dict)
+            and error.get("code") == self.code
+            and isinstance(error.get("message"), str)
+            and bool(error["message"])
+        )
+
+    def describe_to(self, description: Description) -> None:
+        description.append_text(f"an HTTP {self.status} error with code {self.code}")
+
+    def describe_mismatch(self, item: Any, description: Description) -> None:
+        description.append_text(f"was HTTP {item.status_code}: {item.text[:300]}")
+
+
+def is_error(status: int, code: str) -> ErrorResponse:
+    return ErrorResponse(status, code)

@@ -1,0 +1,39 @@
+"""What one scenario knows: the stack, the client, and what it has made so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from .client import ApiClient
+from .stack import Stack
+
+
+@dataclass
+class World:
+    stack: Stack
+    api: ApiClient
+    graph: dict[str, Any] | None = None
+    graphs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    execution: dict[str, Any] | None = None
+    executions: list[dict[str, Any]] = field(default_factory=list)
+    blockers: list[dict[str, Any]] = field(default_factory=list)
+    response: requests.Response | None = None
+    before: dict[str, Any] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    pages: list[list[dict[str, Any]]] = field(default_factory=list)
+    missing_id: str | None = None
+
+    def focus(self) -> dict[str, Any]:
+        assert self.execution is not None, "no execution in this scenario yet"
+        return self.execution
+
+    def the_graph(self) -> dict[str, Any]:
+        assert self.graph is not None, "no graph in this scenario yet"
+        return self.graph
+
+    def snapshot(self) -> None:
+        """Remember the rows and the statistics, to show later that nothing changed."""
+        self.before = {"rows": self.stack.database.counts(), "stats": self.api.stats()}
