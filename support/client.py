@@ -64,6 +64,13 @@ class ApiClient:
     def stats(self) -> dict[str, Any]:
         return self._ok("GET", "/api/v1/queue/stats")
 
+    def circuit_breakers(self) -> dict[str, Any]:
+        return self._ok("GET", "/api/v1/circuit-breakers")
+
+    def reset_circuit_breakers(self) -> None:
+        for circuit in self.circuit_breakers()["items"]:
+            self._ok("POST", f"/api/v1/circuit-breakers/{circuit['name']}/reset")
+
     def healthy(self) -> bool:
         try:
             return self.raw("GET", "/healthz", timeout=2).status_code == 200

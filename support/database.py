@@ -47,5 +47,22 @@ class Database:
             for table in ("execution_events", "executions", "graphs"):
                 conn.execute(text(f"DELETE FROM {table}"))
 
+    def dump_execution(self, execution_id: str) -> str:
+        """Every stored column of an execution and its history, as text."""
+        with self.engine.connect() as conn:
+            return _dump(conn, execution_id)
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _dump(conn: Any, execution_id: str) -> str:
+    rows = conn.execute(
+        text("SELECT * FROM executions WHERE CAST(id AS TEXT) LIKE :i"),
+        {"i": f"%{execution_id.replace('-', '%')}%"},
+    ).all()
+    events = conn.execute(
+        text("SELECT * FROM execution_events WHERE CAST(execution_id AS TEXT) LIKE :i"),
+        {"i": f"%{execution_id.replace('-', '%')}%"},
+    ).all()
+    return repr(rows) + repr(events)

@@ -15,6 +15,7 @@ def graph_definition(
     task_plans: list[dict[str, Any]] | None = None,
     description: str = "Work on {topic}",
     settings: dict[str, Any] | None = None,
+    provider: str | None = None,
 ) -> dict[str, Any]:
     """A crew of one agent per task, each task handing its output to the next."""
     plans = task_plans or [task_script(steps, step_seconds) for _ in range(tasks)]
@@ -24,6 +25,7 @@ def graph_definition(
             "role": f"agent {i + 1}",
             "goal": f"Do part {i + 1} of the work",
             "backstory": "A dependable specialist.",
+            **({"llm": {"model": "openai/gpt-4o-mini", "base_url": provider}} if provider else {}),
         }
         for i in range(count)
     ]

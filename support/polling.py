@@ -42,3 +42,20 @@ def wait_until(
             return False
         time.sleep(interval)  # allowed: the one poll interval of wait_until()
     return True
+
+
+def consistently(
+    probe: Callable[[], T],
+    matcher: Matcher[Any],
+    duration: float,
+    interval: float = 0.05,
+    what: str = "",
+) -> T:
+    """Call ``probe`` for ``duration`` seconds; fail as soon as its value stops matching."""
+    deadline = time.monotonic() + duration
+    while True:
+        value = probe()
+        assert_that(value, matcher, f"{what or 'condition'} stopped holding")
+        if time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)  # allowed: the one poll interval of consistently()

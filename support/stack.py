@@ -2,7 +2,11 @@
 
 Both offer the same surface: ``start``, ``reset`` (fresh data between
 scenarios), ``stop``, ``base_url``, ``database``, ``worker_slots``,
-``redeliver`` (hand a message to a worker again) and ``leftovers``.
+``redeliver`` (hand a message to a worker again), ``running_workers`` (the
+hostnames of the workers answering), ``leftovers`` (what a run left while the
+stack is up) and ``verify_clean`` (what is left after ``stop``).
+
+The services stack is in ``support/services_stack.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from execution_service.config import Settings
 from execution_service.embedded import EmbeddedStack
 
 from .database import Database
-from .mock_crewai import MODULE as MOCK_CREWAI
 from .polling import wait_until
+from .test_settings import OVERRIDES
 
 
 class Stack(Protocol):
@@ -31,7 +35,9 @@ class Stack(Protocol):
     def reset(self) -> None: ...
     def stop(self) -> None: ...
     def redeliver(self, execution_id: str) -> None: ...
+    def running_workers(self) -> list[str]: ...
     def leftovers(self) -> list[str]: ...
+    def verify_clean(self) -> list[str]: ...
 
 
 class EmbeddedTestStack:
@@ -45,13 +51,13 @@ class EmbeddedTestStack:
         self.settings = Settings(
             database_url=f"sqlite:///{self.folder / 'executions.sqlite3'}",
             broker_url="memory://",
-            crewai_module=MOCK_CREWAI,
-            stop_check_interval=0.02,
             log_level="WARNING",
+            **OVERRIDES,
         )
         self.stack = EmbeddedStack(self.settings, worker_threads=worker_slots)
         self.base_url = ""
         self.database = Database(self.settings.database_url)
+        self._stopped = False
 
     def start(self) -> None:
         self.stack.start()
@@ -72,14 +78,26 @@ class EmbeddedTestStack:
     def redeliver(self, execution_id: str) -> None:
         get_celery().send_task(RUN_EXECUTION, args=[execution_id])
 
+    def running_workers(self) -> list[str]:
+        return [self.stack.worker_name]
+
     def leftovers(self) -> list[str]:
         stuck = self.database.stuck()
         return [f"execution {i} left running" for i in stuck]
 
     def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         self.stack.stop()
         self.database.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def verify_clean(self) -> list[str]:
+        found = [f"thread {name} still running" for name in self.stack.alive_threads()]
+        if self.folder.exists():
+            found.append(f"folder {self.folder} still exists")
+        return found
 
 
 def make_stack(name: str, options: dict[str, Any]) -> Stack:

@@ -25,6 +25,7 @@ class World:
     samples: list[dict[str, Any]] = field(default_factory=list)
     pages: list[list[dict[str, Any]]] = field(default_factory=list)
     missing_id: str | None = None
+    workers: list[str] = field(default_factory=list)
 
     def focus(self) -> dict[str, Any]:
         assert self.execution is not None, "no execution in this scenario yet"

@@ -27,8 +27,29 @@ def _api(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKER_HELP = """\
+A thin wrapper over `celery worker`: it runs
+
+  celery -A execution_service.worker.app worker --queues $EXEC_QUEUE_NAME \\
+      --concurrency $EXEC_WORKER_CONCURRENCY --pool $EXEC_WORKER_POOL \\
+      --loglevel $EXEC_LOG_LEVEL --without-gossip --without-mingle [EXTRA...]
+
+with the defaults taken from the settings (executions, 2, prefork, INFO).
+--concurrency and --pool override the settings; every other argument goes to
+`celery worker` unchanged and after these, so it wins, e.g.
+
+  execution-service worker --hostname w1@%h --max-tasks-per-child 100
+
+Plain `celery -A execution_service.worker.app worker` works as well: the app
+carries the same queue, pool, concurrency and broker settings.
+"""
+
+
 def _worker(args: argparse.Namespace, extra: list[str]) -> int:
-    """A thin wrapper over ``celery worker`` with this service's app, queue and pool."""
+    """A thin wrapper over ``celery worker`` with this service's app, queue and pool.
+
+    See ``WORKER_HELP`` (``execution-service worker --help``) for the exact command.
+    """
     from .worker.app import app
 
     settings = get_settings()
@@ -77,10 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--host")
     api.add_argument("--port", type=int)
     worker = sub.add_parser(
-        "worker", help="run a Celery worker (extra arguments go to `celery worker`)"
+        "worker",
+        help="run a Celery worker (extra arguments go to `celery worker`)",
+        description=WORKER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    worker.add_argument("--concurrency", type=int)
-    worker.add_argument("--pool")
+    worker.add_argument("--concurrency", type=int, help="pool size (EXEC_WORKER_CONCURRENCY)")
+    worker.add_argument("--pool", help="prefork, threads, solo... (EXEC_WORKER_POOL)")
     migrate = sub.add_parser("migrate", help="bring the database to the latest schema")
     migrate.add_argument(
         "--check", action="store_true", help="fail if models and migrations differ"

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     default_retry_max_delay: float = 60.0
     max_inputs_bytes: int = 64 * 1024
     stop_check_interval: float = 0.05
+    breaker_url: str | None = None
+    breaker_failure_threshold: int = 5
+    breaker_cooldown_seconds: float = 30.0
+    breaker_trial_lease_seconds: float = 600.0
     log_level: str = "INFO"
 
 

@@ -94,5 +94,9 @@ class EmbeddedStack:
             self._worker.stop(in_sighandler=False, exitcode=0)
         for thread in self._threads:
             thread.join(timeout)
-        self._threads.clear()
+        self._threads = [t for t in self._threads if t.is_alive()]
         db.reset_engines()
+
+    def alive_threads(self) -> list[str]:
+        """The stack's threads still running (none, after a clean :meth:`stop`)."""
+        return [t.name for t in self._threads if t.is_alive()]

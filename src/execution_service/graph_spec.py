@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -63,6 +63,15 @@ class ScriptFailure(_Strict):
     message: str | None = Field(default=None, max_length=10_000)
     status_code: int | None = None
     retry_after_seconds: float | None = Field(default=None, ge=0)
+
+    @field_validator("error")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        from .runners.scripted_failures import FAILURES
+
+        if value not in FAILURES:
+            raise ValueError(f"unknown failure {value!r}; known: {', '.join(sorted(FAILURES))}")
+        return value
 
 
 class ScriptTask(_Strict):

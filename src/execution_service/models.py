@@ -75,6 +75,7 @@ class Execution(Base):
     error_category: Mapped[str | None] = mapped_column(String(30), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     error_retryable: Mapped[bool | None] = mapped_column(default=None)
+    error_details: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     progress_percent: Mapped[float] = mapped_column(default=0.0)
     current_task: Mapped[str | None] = mapped_column(String(200), default=None)
     progress_message: Mapped[str | None] = mapped_column(Text, default=None)

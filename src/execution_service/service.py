@@ -9,12 +9,14 @@ import base64
 import binascii
 import logging
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
 from . import states
+from .breaker import get_breaker
 from .celery_app import RUN_EXECUTION, get_celery
 from .config import get_settings
 from .db import read_scope, session_scope
@@ -24,6 +26,7 @@ from .errors import (
     ExecutionNotFound,
     GraphNotFound,
     InvalidRequest,
+    NotFound,
 )
 from .graph_spec import GraphSpec
 from .models import Execution, ExecutionEvent, Graph, utcnow
@@ -201,6 +204,25 @@ def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
         return execution_view(execution)
 
 
+def circuit_breakers() -> list[dict[str, Any]]:
+    return [asdict(state) for state in get_breaker().states()]
+
+
+def circuit_breaker_policy() -> dict[str, Any]:
+    settings = get_settings()
+    return {
+        "failure_threshold": settings.breaker_failure_threshold,
+        "cooldown_seconds": settings.breaker_cooldown_seconds,
+        "when_open": "fail fast with CIRCUIT_OPEN",
+    }
+
+
+def reset_circuit_breaker(name: str) -> None:
+    """Close a circuit by hand (an operator knows the provider is back)."""
+    if not get_breaker().reset(name):
+        raise NotFound(f"No circuit breaker named {name!r}", {"name": name})
+
+
 def queue_stats() -> dict[str, Any]:
     with read_scope() as session:
         by_status = dict(
@@ -218,6 +240,7 @@ def queue_stats() -> dict[str, Any]:
         ).scalar_one_or_none()
     age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
     return {
+        "circuit_breakers": circuit_breakers(),
         "queued": by_status.get(Status.QUEUED.value, 0),
         "running": by_status.get(Status.RUNNING.value, 0),
         "retrying": by_status.get(Status.RETRYING.value, 0),

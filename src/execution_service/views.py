@@ -24,11 +24,15 @@ def graph_view(graph: Graph) -> dict[str, Any]:
 def execution_view(execution: Execution) -> dict[str, Any]:
     error = None
     if execution.error_code is not None:
+        details = execution.error_details or {}
         error = {
             "code": execution.error_code,
             "category": execution.error_category,
             "message": execution.error_message,
             "retryable": execution.error_retryable,
+            "task": details.get("task"),
+            "attempt": details.get("attempt"),
+            "retry_after_seconds": details.get("retry_after_seconds"),
         }
     return {
         "id": str(execution.id),

@@ -81,3 +81,14 @@ def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
 @router.get("/queue/stats")
 def queue_stats() -> dict[str, Any]:
     return service.queue_stats()
+
+
+@router.get("/circuit-breakers")
+def circuit_breakers() -> dict[str, Any]:
+    return {**service.circuit_breaker_policy(), "items": service.circuit_breakers()}
+
+
+@router.post("/circuit-breakers/{name}/reset", status_code=status.HTTP_204_NO_CONTENT)
+def reset_circuit_breaker(name: str) -> Response:
+    service.reset_circuit_breaker(name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

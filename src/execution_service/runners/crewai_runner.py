@@ -13,7 +13,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-from ..errors import CrewFailure
+from ..errors import CrewFailure, CrewOutputInvalid
 from ..graph_spec import GraphSpec
 from .base import RunHooks, RunResult, StopRequested, TaskResult
 
@@ -132,5 +132,5 @@ class CrewAIRunner:
             raise CrewFailure(progress.label(), exc) from exc
         raw = getattr(output, "raw", None)
         if not isinstance(raw, str):
-            raise CrewFailure(None, TypeError(f"crew returned {type(output).__name__}, not text"))
+            raise CrewOutputInvalid(f"the crew returned {type(output).__name__}, not text")
         return RunResult(raw=raw, tasks=progress.outputs)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..graph_spec import CrewScript, ScriptFailure
+from ..graph_spec import CrewScript
 from .base import current_run
+from .scripted_failures import build_failure
 
 
 class Process(StrEnum):
@@ -84,10 +85,6 @@ class AgentAction:
     result: str = ""
 
 
-class ToolUsageError(Exception):
-    """Raised like crewai's tool failures: a tool the agent called blew up."""
-
-
 class MalformedOutput:
     """An object a broken crew returns instead of text."""
 
@@ -97,21 +94,6 @@ def _interpolate(text: str, inputs: dict[str, Any]) -> str:
         return text.format(**inputs)
     except (KeyError, IndexError, ValueError):
         return text
-
-
-FAILURES: dict[str, Callable[[ScriptFailure], BaseException]] = {
-    "crew_error": lambda f: RuntimeError(f.message or "the crew raised an error"),
-    "tool_error": lambda f: ToolUsageError(f.message or "the tool raised an error"),
-    "value_error": lambda f: ValueError(f.message or "bad value"),
-}
-
-
-def build_failure(failure: ScriptFailure) -> BaseException:
-    try:
-        factory = FAILURES[failure.error]
-    except KeyError as exc:
-        raise ValueError(f"the scripted crew knows no failure named {failure.error!r}") from exc
-    return factory(failure)
 
 
 class Crew:

@@ -1,20 +1,27 @@
-"""Runs one execution: the database row, not the message, decides what happens."""
+"""Runs one attempt of one execution: the database row, not the message, decides.
+
+Returns how long to wait before the next attempt when the attempt failed in a
+way worth retrying; the Celery task then re-queues itself through the broker.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
 from .. import states
+from ..breaker import get_breaker, provider_of
 from ..config import get_settings
 from ..db import read_scope, session_scope
-from ..errors import classify
+from ..errors import PROVIDER_OUTAGE_CODES, CircuitOpen, ErrorInfo, classify
 from ..graph_spec import GraphSpec
 from ..models import Execution, Graph, utcnow
+from ..retry import backoff_delay
 from ..runners.base import (
     RunContext,
     Runner,
@@ -96,7 +103,16 @@ class ExecutionHooks:
         return self._stop
 
 
-def _start(execution_id: uuid.UUID, worker: str) -> tuple[int, GraphSpec, dict[str, Any]] | None:
+@dataclass(frozen=True)
+class Attempt:
+    execution_id: uuid.UUID
+    number: int
+    max_attempts: int
+    spec: GraphSpec
+    inputs: dict[str, Any]
+
+
+def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
     with session_scope() as session:
         moved = states.transition(
             session,
@@ -114,18 +130,24 @@ def _start(execution_id: uuid.UUID, worker: str) -> tuple[int, GraphSpec, dict[s
         if moved is None:
             return None
         row = session.execute(
-            select(Execution.attempt, Execution.inputs, Graph.definition)
+            select(Execution.attempt, Execution.max_attempts, Execution.inputs, Graph.definition)
             .join(Graph, Graph.id == Execution.graph_id)
             .where(Execution.id == execution_id)
         ).one()
-    return row.attempt, GraphSpec.model_validate(row.definition), row.inputs
+    return Attempt(
+        execution_id,
+        row.attempt,
+        row.max_attempts,
+        GraphSpec.model_validate(row.definition),
+        row.inputs,
+    )
 
 
-def _finish_ok(execution_id: uuid.UUID, attempt: int, result: RunResult) -> None:
+def _finish_ok(attempt: Attempt, result: RunResult) -> None:
     with session_scope() as session:
         states.transition(
             session,
-            execution_id,
+            attempt.execution_id,
             Status.COMPLETED,
             expected=frozenset({Status.RUNNING}),
             values={
@@ -138,48 +160,125 @@ def _finish_ok(execution_id: uuid.UUID, attempt: int, result: RunResult) -> None
                 "progress_percent": 100.0,
                 "current_task": None,
                 "progress_message": "completed",
+                "error_code": None,
+                "error_category": None,
+                "error_message": None,
+                "error_retryable": None,
+                "error_details": None,
             },
         )
 
 
-def _finish_failed(execution_id: uuid.UUID, exc: BaseException) -> None:
-    info = classify(exc)
-    values: dict[str, Any] = {
+def _error_values(info: ErrorInfo, attempt: Attempt) -> dict[str, Any]:
+    return {
         "error_code": info.code,
         "error_category": info.category.value,
         "error_message": info.message,
         "error_retryable": info.retryable,
+        "error_details": {
+            "task": info.task,
+            "attempt": attempt.number,
+            "retry_after_seconds": info.retry_after_seconds,
+        },
     }
+
+
+def _history_details(info: ErrorInfo, **extra: Any) -> dict[str, Any]:
+    return {
+        "code": info.code,
+        "category": info.category.value,
+        "task": info.task,
+        "detail": info.detail,
+        **extra,
+    }
+
+
+def _finish_failed(attempt: Attempt, info: ErrorInfo) -> None:
     with session_scope() as session:
         states.transition(
             session,
-            execution_id,
+            attempt.execution_id,
             Status.FAILED,
             expected=frozenset({Status.RUNNING}),
-            values=values,
+            values=_error_values(info, attempt),
             message=info.message,
-            details={"code": info.code, "exception": type(exc).__name__, "task": info.task},
+            details=_history_details(info),
         )
 
 
-def run_execution(execution_id: str, worker: str) -> None:
+def _to_retrying(attempt: Attempt, info: ErrorInfo, delay: float) -> bool:
+    with session_scope() as session:
+        moved = states.transition(
+            session,
+            attempt.execution_id,
+            Status.RETRYING,
+            expected=frozenset({Status.RUNNING}),
+            values=_error_values(info, attempt),
+            message=f"{info.message} Retrying in {delay:.2f} s.",
+            details=_history_details(info, delay_seconds=delay),
+        )
+    return moved is not None
+
+
+def _after_failure(attempt: Attempt, info: ErrorInfo) -> float | None:
+    if info.retryable and attempt.number < attempt.max_attempts:
+        policy = attempt.spec.settings.retry
+        delay = backoff_delay(policy, attempt.number, info.retry_after_seconds)
+        if _to_retrying(attempt, info, delay):
+            return delay
+        return None
+    _finish_failed(attempt, info)
+    return None
+
+
+def run_execution(execution_id: str, worker: str) -> float | None:
+    """Run one attempt; return the delay before the next attempt, or None if done."""
     ident = uuid.UUID(execution_id)
-    started = _start(ident, worker)
-    if started is None:
+    attempt = _start(ident, worker)
+    if attempt is None:
         log.info("execution %s is not waiting to run; message dropped", execution_id)
-        return
-    attempt, spec, inputs = started
-    hooks = ExecutionHooks(ident, attempt)
-    token = current_run.set(RunContext(ident, attempt, spec))
+        return None
+    breaker = get_breaker()
+    circuit = provider_of(attempt.spec)
+    decision = breaker.acquire(circuit)
+    if not decision.allowed:
+        return _after_failure(attempt, classify(CircuitOpen(circuit, decision.retry_in)))
+    hooks = ExecutionHooks(ident, attempt.number)
+    token = current_run.set(RunContext(ident, attempt.number, attempt.spec))
     try:
-        result = get_runner().run(spec, inputs, hooks)
+        result = get_runner().run(attempt.spec, attempt.inputs, hooks)
     except StopRequested:
+        breaker.release(circuit, decision.trial)
         log.info("execution %s stopped on request", execution_id)
-        return
+        return None
     except Exception as exc:
-        log.info("execution %s failed: %s", execution_id, type(exc).__name__)
-        _finish_failed(ident, exc)
-        return
+        info = classify(exc)
+        log.info("execution %s attempt %d failed: %s", execution_id, attempt.number, info.code)
+        if info.code in PROVIDER_OUTAGE_CODES:
+            breaker.failure(circuit, decision.trial)
+        else:
+            breaker.release(circuit, decision.trial)
+        return _after_failure(attempt, info)
     finally:
         current_run.reset(token)
-    _finish_ok(ident, attempt, result)
+    breaker.success(circuit, decision.trial)
+    _finish_ok(attempt, result)
+    return None
+
+
+def give_up(execution_id: str, code: str, message: str) -> None:
+    """Mark an execution failed when its retry could not even be scheduled."""
+    with session_scope() as session:
+        states.transition(
+            session,
+            uuid.UUID(execution_id),
+            Status.FAILED,
+            expected=frozenset({Status.RETRYING}),
+            values={
+                "error_code": code,
+                "error_category": "internal",
+                "error_message": message,
+                "error_retryable": True,
+            },
+            message=message,
+        )

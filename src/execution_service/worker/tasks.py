@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from celery.exceptions import Retry
 from celery.signals import worker_process_init
 
 from ..celery_app import RUN_EXECUTION, get_celery
 from ..db import reset_engines
-from .execute import run_execution
+from .execute import give_up, run_execution
 
 app = get_celery()
+log = logging.getLogger(__name__)
 
 
 @app.task(name=RUN_EXECUTION, bind=True, acks_late=True, reject_on_worker_lost=True)
 def run_execution_task(self: Any, execution_id: str) -> None:
-    run_execution(execution_id, worker=self.request.hostname or "worker")
+    delay = run_execution(execution_id, worker=self.request.hostname or "worker")
+    if delay is None:
+        return
+    # the next attempt goes back through the broker, so it survives this worker
+    try:
+        raise self.retry(countdown=delay, max_retries=None)
+    except Retry:
+        raise
+    except Exception:
+        log.exception("could not schedule the retry of execution %s", execution_id)
+        give_up(execution_id, "BROKER_UNAVAILABLE", "The retry could not be queued.")
 
 
 @worker_process_init.connect

@@ -1,0 +1,171 @@
+"""The circuit breaker around provider calls, seen through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hamcrest import (
+    all_of,
+    assert_that,
+    contains_inanyorder,
+    equal_to,
+    greater_than,
+    has_entries,
+    has_item,
+    less_than_or_equal_to,
+)
+
+from .failure_actions import PROVIDER, failing_graph, healthy_graph
+from .graphs import graph_definition
+from .matchers import has_status, is_finished
+from .polling import eventually
+from .world import World
+
+CIRCUIT = "provider.example"
+
+
+def policy_is(w: World, threshold: int, cooldown: float) -> None:
+    assert_that(
+        w.api.circuit_breakers(),
+        has_entries(failure_threshold=threshold, cooldown_seconds=cooldown),
+    )
+
+
+def circuit(w: World) -> dict[str, Any]:
+    for item in w.api.circuit_breakers()["items"]:
+        if item["name"] == CIRCUIT:
+            return item
+    return {"name": CIRCUIT, "state": "closed", "failures": 0, "retry_in": None}
+
+
+def provider_down(w: World) -> None:
+    w.graphs["down"] = failing_graph(w, "service_unavailable")
+
+
+def provider_rejects_key(w: World) -> None:
+    w.graphs["down"] = failing_graph(w, "auth_failed")
+
+
+def healthy(w: World, step_seconds: float = 0.01, steps: int = 2) -> None:
+    healthy_graph(w, steps=steps, step_seconds=step_seconds)
+
+
+def healthy_retried(w: World, attempts: int) -> None:
+    w.graphs["healthy"] = w.api.create_graph(
+        graph_definition(
+            tasks=1,
+            name="healthy, retried",
+            provider=PROVIDER,
+            settings={
+                "retry": {"max_attempts": attempts, "base_delay_seconds": 0.05, "jitter": 0.0}
+            },
+        )
+    )
+
+
+def _run_to_end(w: World, graph: dict[str, Any]) -> dict[str, Any]:
+    execution = w.api.queue_ok(graph["id"])
+    w.executions.append(execution)
+    w.execution = eventually(
+        lambda: w.api.execution(execution["id"]),
+        is_finished(),
+        timeout=15,
+        what="execution finishing",
+    )
+    return w.execution
+
+
+def failed_in_a_row(w: World, count: int) -> None:
+    for _ in range(count):
+        assert_that(_run_to_end(w, w.graphs["down"]), has_status("failed"))
+
+
+def healthy_completed(w: World) -> None:
+    assert_that(_run_to_end(w, w.graphs["healthy"]), has_status("completed"))
+
+
+def opened_by_failures(w: World) -> None:
+    provider_down(w)
+    threshold = w.api.circuit_breakers()["failure_threshold"]
+    failed_in_a_row(w, threshold)
+    is_open(w)
+
+
+def is_open(w: World) -> None:
+    assert_that(circuit(w), has_entries(state="open", retry_in=greater_than(0)))
+
+
+def stats_show_open(w: World) -> None:
+    breakers = w.api.stats()["circuit_breakers"]
+    assert_that(breakers, has_item(has_entries(name=CIRCUIT, state="open")))
+
+
+def is_closed(w: World) -> None:
+    assert_that(circuit(w), has_entries(state="closed"))
+
+
+def closed_without_failures(w: World) -> None:
+    assert_that(circuit(w), has_entries(state="closed", failures=0))
+
+
+def crew_never_ran(w: World) -> None:
+    execution = w.focus()
+    assert_that(execution["progress"], has_entries(percent=0, current_task=None))
+    assert_that(execution["outputs"], equal_to([]))
+
+
+def cool_down_passed(w: World) -> None:
+    cooldown = w.api.circuit_breakers()["cooldown_seconds"]
+    eventually(
+        lambda: circuit(w),
+        has_entries(state="open", retry_in=0),
+        timeout=cooldown + 2,
+        what="the cool-down ending",
+    )
+
+
+def queue_healthy(w: World, count: int = 1) -> None:
+    for _ in range(count):
+        w.execution = w.api.queue_ok(w.graphs["healthy"]["id"])
+        w.executions.append(w.execution)
+
+
+def queue_down(w: World) -> None:
+    w.execution = w.api.queue_ok(w.graphs["down"]["id"])
+
+
+def half_open_during_trial(w: World) -> None:
+    eventually(
+        lambda: circuit(w)["state"], equal_to("half_open"), timeout=5, what="the circuit half-open"
+    )
+
+
+def one_trial_completes(w: World) -> None:
+    ids = [e["id"] for e in w.executions[-3:]]
+    finished = [eventually(lambda i=i: w.api.execution(i), is_finished(), timeout=15) for i in ids]
+    outcomes = [(e["status"], (e["error"] or {}).get("code")) for e in finished]
+    assert_that(
+        outcomes,
+        contains_inanyorder(
+            ("completed", None), ("failed", "CIRCUIT_OPEN"), ("failed", "CIRCUIT_OPEN")
+        ),
+    )
+    closed_without_failures(w)
+
+
+def open_again(w: World) -> None:
+    cooldown = w.api.circuit_breakers()["cooldown_seconds"]
+    assert_that(
+        circuit(w),
+        has_entries(
+            state="open",
+            retry_in=all_of(greater_than(cooldown / 2), less_than_or_equal_to(cooldown)),
+        ),
+    )
+
+
+def first_attempt_waited(w: World) -> None:
+    events = w.api.events(w.focus()["id"])
+    retry = next(e for e in events if e["status"] == "retrying")
+    assert_that(retry["details"], has_entries(code="CIRCUIT_OPEN"))
+    assert_that(retry["details"]["delay_seconds"], greater_than(0.5))

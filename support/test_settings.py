@@ -1,0 +1,19 @@
+"""Service settings both test stacks run with (short cool-downs, fast stop checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .mock_crewai import MODULE as MOCK_CREWAI
+
+OVERRIDES: dict[str, Any] = {
+    "crewai_module": MOCK_CREWAI,
+    "stop_check_interval": 0.02,
+    "breaker_failure_threshold": 3,
+    "breaker_cooldown_seconds": 1.5,
+}
+
+
+def as_environment() -> dict[str, str]:
+    """The same settings as ``EXEC_*`` variables, for service processes."""
+    return {f"EXEC_{key.upper()}": str(value) for key, value in OVERRIDES.items()}
