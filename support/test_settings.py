@@ -9,6 +9,10 @@ from .mock_crewai import MODULE as MOCK_CREWAI
 OVERRIDES: dict[str, Any] = {
     "crewai_module": MOCK_CREWAI,
     "stop_check_interval": 0.02,
+    "stop_grace_seconds": 0.3,
+    "heartbeat_interval": 0.5,
+    "heartbeat_timeout": 5.0,
+    "reaper_interval": 0.2,
     "breaker_failure_threshold": 3,
     "breaker_cooldown_seconds": 1.5,
 }

@@ -33,13 +33,23 @@ class Settings(BaseSettings):
     worker_pool: str = "prefork"
     runner: str = "execution_service.runners.crewai_runner:CrewAIRunner"
     crewai_module: str = "crewai"
+    # where crewai keeps its files (HOME, XDG_DATA_HOME and CREWAI_STORAGE_DIR point here
+    # in a worker); default: <temp folder>/crew-execution-<uid>/crewai
+    crewai_home: str | None = None
     default_timeout_seconds: float = 3600.0
     max_timeout_seconds: float = 24 * 3600.0
     default_max_attempts: int = 3
     default_retry_base_delay: float = 1.0
     default_retry_max_delay: float = 60.0
     max_inputs_bytes: int = 64 * 1024
-    stop_check_interval: float = 0.05
+    # how often a running execution's worker looks for a cancel or its deadline
+    stop_check_interval: float = 0.1
+    # how long a crew asked to stop may take before it is stopped hard
+    stop_grace_seconds: float = 2.0
+    # a running execution whose worker has not been heard of for this long is recovered
+    heartbeat_interval: float = 2.0
+    heartbeat_timeout: float = 30.0
+    reaper_interval: float = 1.0
     breaker_url: str | None = None
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0

@@ -17,6 +17,7 @@ from . import celery_app, db
 from .api.app import create_app
 from .config import Settings, use_settings
 from .migrate import upgrade
+from .worker.reaper import Reaper
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class EmbeddedStack:
         self._server: uvicorn.Server | None = None
         self._threads: list[threading.Thread] = []
         self._worker: Any = None
+        self._reaper: Reaper | None = None
         self.base_url = ""
 
     def start(self, timeout: float = 30.0) -> None:
@@ -40,6 +42,8 @@ class EmbeddedStack:
         celery_app.reset_celery()
         upgrade(self.settings.database_url)
         self._start_worker(timeout)
+        self._reaper = Reaper()
+        self._reaper.start()
         self._start_api(timeout)
 
     def _start_worker(self, timeout: float) -> None:
@@ -90,6 +94,8 @@ class EmbeddedStack:
     def stop(self, timeout: float = 10.0) -> None:
         if self._server is not None:
             self._server.should_exit = True
+        if self._reaper is not None:
+            self._reaper.stop()
         if self._worker is not None:
             self._worker.stop(in_sighandler=False, exitcode=0)
         for thread in self._threads:

@@ -49,6 +49,7 @@ CODES: dict[str, tuple[Category, bool, str]] = {
     "PROVIDER_TIMEOUT": (T, True, "The model provider did not answer in time."),
     "NETWORK_ERROR": (T, True, "The model provider could not be reached."),
     "PROVIDER_AUTH_FAILED": (P, False, "The model provider rejected the credentials."),
+    "PROVIDER_KEY_MISSING": (P, False, "The worker has no key for the model provider."),
     "PROVIDER_PERMISSION_DENIED": (P, False, "The credentials may not use this model."),
     "MODEL_NOT_FOUND": (P, False, "The model provider does not know the requested model."),
     "CONTEXT_LENGTH_EXCEEDED": (P, False, "The prompt is longer than the model's context."),
@@ -70,6 +71,12 @@ CODES: dict[str, tuple[Category, bool, str]] = {
         "Calls to the model provider are paused after repeated failures.",
     ),
     "EXECUTION_TIMEOUT": (Category.TIMEOUT, False, "The execution ran past its deadline."),
+    "QUEUE_TIMEOUT": (
+        Category.TIMEOUT,
+        False,
+        "The execution waited in the queue past its deadline and was not run.",
+    ),
+    "WORKER_LOST": (T, True, "The worker running the execution stopped unexpectedly."),
     "EXECUTION_CANCELLED": (Category.CANCELLED, False, "The execution was cancelled."),
     "BROKER_UNAVAILABLE": (T, True, "The queue is unavailable; the execution was not queued."),
 }
@@ -147,6 +154,10 @@ class CrewFailure(Exception):
 
 class CrewOutputInvalid(Exception):
     """The crew finished but returned something that is not a result."""
+
+
+class ProviderKeyMissing(Exception):
+    """The graph names an environment variable for its provider key that the worker lacks."""
 
 
 class CircuitOpen(Exception):
@@ -275,6 +286,8 @@ def _specific(exc: BaseException) -> str | None:
         return "CIRCUIT_OPEN"
     if isinstance(exc, CrewOutputInvalid):
         return "CREW_OUTPUT_INVALID"
+    if isinstance(exc, ProviderKeyMissing):
+        return "PROVIDER_KEY_MISSING"
     if (
         "ContextWindowExceededError" in names
         or "LLMContextLengthExceededError" in names
@@ -330,7 +343,13 @@ def _specific(exc: BaseException) -> str | None:
         return "NETWORK_ERROR"
     if names & {"OutputParserError", "OutputParserException", "OutputParserExceptionError"}:
         return "LLM_OUTPUT_INVALID"
-    if names & {"ToolUsageError", "ToolException", "ToolError", "ToolExecutionError"}:
+    if names & {
+        "ToolUsageError",
+        "ToolException",
+        "ToolError",
+        "ToolExecutionError",
+        "ToolExecutionFailedError",
+    }:
         return "TOOL_ERROR"
     if "ValidationError" in names and _module(exc) in {"pydantic", "pydantic_core"}:
         return "GRAPH_INVALID"
@@ -343,6 +362,30 @@ def _specific(exc: BaseException) -> str | None:
     ):
         return "INPUT_MISSING"
     return None
+
+
+_NETWORK_EXCEPTIONS = {
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "ConnectionAbortedError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "TimeoutError",
+    "Timeout",
+    "gaierror",
+    "NewConnectionError",
+    "MaxRetryError",
+    "APIConnectionError",
+    "APITimeoutError",
+}
+
+
+def _tool_failed_on_network(exc: BaseException) -> bool:
+    """crewai's ``ToolExecutionFailedError`` keeps only the name of what the tool raised."""
+    failure = getattr(getattr(exc, "record", None), "failure", None)
+    return getattr(failure, "code", None) in _NETWORK_EXCEPTIONS
 
 
 def _generic(exc: BaseException) -> str | None:
@@ -373,9 +416,12 @@ def classify(exc: BaseException) -> ErrorInfo:
                 break
         if code is not None:
             break
-    if code == "TOOL_ERROR" and any(
-        _specific(e) == "NETWORK_ERROR" or _generic(e) == "NETWORK_ERROR"
-        for e in chain[chain.index(source) + 1 :]
+    if code == "TOOL_ERROR" and (
+        any(
+            _specific(e) == "NETWORK_ERROR" or _generic(e) == "NETWORK_ERROR"
+            for e in chain[chain.index(source) + 1 :]
+        )
+        or _tool_failed_on_network(source)
     ):
         code = "TOOL_UNAVAILABLE"
     code = code or "CREW_FAILED"

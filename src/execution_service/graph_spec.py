@@ -31,6 +31,18 @@ class AgentSpec(_Strict):
     llm: LLMSpec | None = None
     tools: list[Name] = Field(default_factory=list, max_length=50)
 
+    @field_validator("tools")
+    @classmethod
+    def _allowed_tools(cls, value: list[str]) -> list[str]:
+        from .tools import TOOLS, unknown_tools
+
+        unknown = unknown_tools(value)
+        if unknown:
+            raise ValueError(
+                f"unknown tool {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(TOOLS))}"
+            )
+        return value
+
 
 class TaskSpec(_Strict):
     name: Name | None = None
@@ -52,6 +64,10 @@ class RetryPolicy(_Strict):
 class GraphSettings(_Strict):
     timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    # what a failing tool does to the crew (crewai's tool_failure_policy): "warn" feeds
+    # the error to the agent and goes on (crewai's default), "raise" fails the crew
+    # with TOOL_ERROR / TOOL_UNAVAILABLE, "ignore" does neither
+    tool_failures: Literal["ignore", "warn", "raise"] | None = None
 
 
 class ScriptFailure(_Strict):
@@ -97,7 +113,12 @@ class GraphSpec(_Strict):
     agents: list[AgentSpec] = Field(min_length=1, max_length=50)
     tasks: list[TaskSpec] = Field(min_length=1, max_length=200)
     process: Literal["sequential", "hierarchical"] = "sequential"
+    # the model that manages a hierarchical crew (default: the first agent's)
+    manager_llm: LLMSpec | None = None
     settings: GraphSettings = Field(default_factory=GraphSettings)
+    # which crewai runs the crew: "crewai" (the real library), "scripted" (the stand-in
+    # that follows ``script``), or absent: the worker's EXEC_CREWAI_MODULE
+    runner: Literal["crewai", "scripted"] | None = None
     script: CrewScript | None = None
 
     @model_validator(mode="after")

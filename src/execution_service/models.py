@@ -59,6 +59,7 @@ class Execution(Base):
         Index("ix_executions_status_priority", "status", "priority"),
         Index("ix_executions_graph_created", "graph_id", "created_at"),
         Index("ix_executions_created", "created_at", "id"),
+        Index("ix_executions_status_heartbeat", "status", "heartbeat_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -84,6 +85,11 @@ class Execution(Base):
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the end of the running-time budget (first start + timeout), and of the wait in the queue
+    deadline_at: Mapped[datetime | None] = mapped_column(default=None)
+    queue_deadline_at: Mapped[datetime | None] = mapped_column(default=None)
+    # when the worker let go of the crew (it finished, stopped on request, or was stopped hard)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ExecutionEvent(Base):

@@ -10,16 +10,16 @@ import binascii
 import logging
 import uuid
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
 from . import states
 from .breaker import get_breaker
-from .celery_app import RUN_EXECUTION, get_celery
 from .config import get_settings
 from .db import read_scope, session_scope
+from .dispatch import publish
 from .errors import (
     BrokerUnavailable,
     ExecutionFinished,
@@ -30,7 +30,7 @@ from .errors import (
 )
 from .graph_spec import GraphSpec
 from .models import Execution, ExecutionEvent, Graph, utcnow
-from .priorities import BROKER_PRIORITY, Priority
+from .priorities import Priority
 from .states import Status
 from .views import event_view, execution_view, graph_view
 
@@ -68,6 +68,7 @@ def queue_execution(
     inputs: dict[str, Any],
     priority: Priority = Priority.NORMAL,
     timeout_seconds: float | None = None,
+    queue_timeout_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Record a queued execution, then hand it to the broker.
 
@@ -75,6 +76,7 @@ def queue_execution(
     left queued with no message behind it) and the caller is told.
     """
     settings = get_settings()
+    now = utcnow()
     with session_scope() as session:
         graph = _live_graph(session, graph_id)
         spec = GraphSpec.model_validate(graph.definition)
@@ -83,22 +85,22 @@ def queue_execution(
             status=Status.QUEUED.value,
             priority=priority.value,
             inputs=inputs,
-            timeout_seconds=timeout_seconds or spec.settings.timeout_seconds,
+            timeout_seconds=timeout_seconds
+            or spec.settings.timeout_seconds
+            or settings.default_timeout_seconds,
             max_attempts=spec.settings.retry.max_attempts,
             attempt=0,
-            created_at=utcnow(),
+            created_at=now,
+            queue_deadline_at=(
+                now + timedelta(seconds=queue_timeout_seconds) if queue_timeout_seconds else None
+            ),
         )
         session.add(execution)
         session.flush()
         states.record_creation(session, execution)
         view = execution_view(execution)
     try:
-        get_celery().send_task(
-            RUN_EXECUTION,
-            args=[view["id"]],
-            queue=settings.queue_name,
-            priority=BROKER_PRIORITY[priority],
-        )
+        publish(view["id"], priority, view["timeout_seconds"])
     except Exception as exc:  # the broker is down: say so, lose nothing
         log.exception("could not publish execution %s", view["id"])
         with session_scope() as session:

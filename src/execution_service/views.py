@@ -56,6 +56,9 @@ def execution_view(execution: Execution) -> dict[str, Any]:
         "started_at": _iso(execution.started_at),
         "finished_at": _iso(execution.finished_at),
         "heartbeat_at": _iso(execution.heartbeat_at),
+        "deadline_at": _iso(execution.deadline_at),
+        "queue_deadline_at": _iso(execution.queue_deadline_at),
+        "stopped_at": _iso(execution.stopped_at),
     }
 
 

@@ -47,7 +47,11 @@ def queue_execution(
 ) -> dict[str, Any]:
     request = request or QueueRequest()
     execution = service.queue_execution(
-        graph_id, request.inputs, request.priority, request.timeout_seconds
+        graph_id,
+        request.inputs,
+        request.priority,
+        request.timeout_seconds,
+        request.queue_timeout_seconds,
     )
     response.headers["Location"] = f"/api/v1/executions/{execution['id']}"
     return execution

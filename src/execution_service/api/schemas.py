@@ -17,6 +17,7 @@ class QueueRequest(BaseModel):
     inputs: dict[str, Any] = Field(default_factory=dict)
     priority: Priority = Priority.NORMAL
     timeout_seconds: float | None = Field(default=None, gt=0)
+    queue_timeout_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("inputs")
     @classmethod
@@ -27,7 +28,7 @@ class QueueRequest(BaseModel):
             raise ValueError(f"inputs are {size} bytes; at most {limit} are accepted")
         return value
 
-    @field_validator("timeout_seconds")
+    @field_validator("timeout_seconds", "queue_timeout_seconds")
     @classmethod
     def _timeout_fits(cls, value: float | None) -> float | None:
         limit = get_settings().max_timeout_seconds

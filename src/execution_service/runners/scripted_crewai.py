@@ -96,6 +96,13 @@ def _interpolate(text: str, inputs: dict[str, Any]) -> str:
         return text
 
 
+def _work(seconds: float) -> None:
+    """Busy for ``seconds`` without looking at stop requests (a crew step never does)."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.05))
+
+
 class Crew:
     def __init__(
         self,
@@ -128,8 +135,7 @@ class Crew:
             for step in range(1, plan.steps + 1):
                 if fail and step == fail.at_step:
                     raise build_failure(fail)
-                if plan.step_seconds:
-                    time.sleep(plan.step_seconds)
+                _work(plan.step_seconds)
                 if self.step_callback:
                     self.step_callback(
                         AgentAction(
@@ -154,3 +160,23 @@ class Crew:
             if self.task_callback:
                 self.task_callback(out)
         return CrewOutput(raw=outputs[-1].raw if outputs else "", tasks_output=outputs)
+
+
+class Tool:
+    """What ``tools.tool`` makes of a function: crewai's ``Tool`` has the same names."""
+
+    def __init__(self, name: str, func: Callable[..., Any]) -> None:
+        self.name = name
+        self.description = (func.__doc__ or "").strip()
+        self.func = func
+
+    def run(self, **kwargs: Any) -> Any:
+        return self.func(**kwargs)
+
+
+class tools:  # named like the crewai.tools module it mirrors
+    """``crewai.tools``: only the ``tool`` decorator (the scripted crew never calls tools)."""
+
+    @staticmethod
+    def tool(name: str) -> Callable[[Callable[..., Any]], Tool]:
+        return lambda func: Tool(name, func)

@@ -6,24 +6,28 @@ import logging
 from typing import Any
 
 from celery.exceptions import Retry
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from ..celery_app import RUN_EXECUTION, get_celery
 from ..db import reset_engines
 from .execute import give_up, run_execution
+from .reaper import Reaper
 
 app = get_celery()
 log = logging.getLogger(__name__)
 
 
-@app.task(name=RUN_EXECUTION, bind=True, acks_late=True, reject_on_worker_lost=True)
+# max_retries=None: the graph's retry policy decides, not Celery's default of 3
+@app.task(
+    name=RUN_EXECUTION, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+)
 def run_execution_task(self: Any, execution_id: str) -> None:
     delay = run_execution(execution_id, worker=self.request.hostname or "worker")
     if delay is None:
         return
     # the next attempt goes back through the broker, so it survives this worker
     try:
-        raise self.retry(countdown=delay, max_retries=None)
+        raise self.retry(countdown=delay)
     except Retry:
         raise
     except Exception:
@@ -35,3 +39,20 @@ def run_execution_task(self: Any, execution_id: str) -> None:
 def _after_fork(**_: Any) -> None:
     # a forked pool child must not share the parent's database connections
     reset_engines(close=False)
+
+
+_reaper: Reaper | None = None
+
+
+@worker_ready.connect
+def _start_reaper(**_: Any) -> None:
+    global _reaper
+    if _reaper is None:
+        _reaper = Reaper()
+        _reaper.start()
+
+
+@worker_shutdown.connect
+def _stop_reaper(**_: Any) -> None:
+    if _reaper is not None:
+        _reaper.stop()

@@ -1,0 +1,328 @@
+"""Cancelling and timing out executions, and measuring how fast they stop."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from hamcrest import (
+    all_of,
+    assert_that,
+    contains_string,
+    equal_to,
+    greater_than,
+    has_entries,
+    is_in,
+    is_not,
+    less_than,
+    less_than_or_equal_to,
+    none,
+)
+
+from .execution_actions import cancel, drain, refresh
+from .failure_actions import failing_graph
+from .graphs import graph_definition
+from .matchers import has_status, is_error, is_finished
+from .measure import record, summary
+from .polling import consistently, eventually
+from .world import World
+
+TERMINAL = ("completed", "failed", "cancelled", "timed_out")
+
+
+def _at(stamp: str | None) -> datetime:
+    assert stamp is not None, "no such time recorded"
+    return datetime.fromisoformat(stamp)
+
+
+def _seconds(later: str | None, earlier: str | None) -> float:
+    return (_at(later) - _at(earlier)).total_seconds()
+
+
+def long_graph(w: World, steps: int, step_ms: int, **settings: Any) -> dict[str, Any]:
+    w.graph = w.api.create_graph(
+        graph_definition(
+            tasks=1,
+            steps=steps,
+            step_seconds=step_ms / 1000,
+            name="long",
+            settings=settings or None,
+        )
+    )
+    return w.graph
+
+
+def running_execution(w: World, timeout: float | None = None) -> None:
+    body = {"timeout_seconds": timeout} if timeout else {}
+    w.execution = w.api.queue_ok(w.the_graph()["id"], **body)
+    w.executions.append(w.execution)
+    ident = w.execution["id"]
+    w.execution = eventually(
+        lambda: w.api.execution(ident),
+        has_entries(status="running", progress=has_entries(percent=greater_than(0))),
+        timeout=10,
+        what="the execution running and making progress",
+    )
+
+
+def crew_stops_within(w: World, seconds: float) -> float:
+    ident = w.focus()["id"]
+    stopped = eventually(
+        lambda: w.api.execution(ident),
+        has_entries(stopped_at=is_not(none())),
+        timeout=seconds + 5,
+        what="the worker letting go of the crew",
+    )
+    w.execution = stopped
+    latency = _seconds(stopped["stopped_at"], stopped["finished_at"])
+    assert_that(latency, less_than(seconds))
+    return latency
+
+
+def progress_kept(w: World) -> None:
+    execution = refresh(w)
+    assert_that(execution["progress"]["percent"], greater_than(0))
+    assert_that(execution["progress"]["current_task"], is_not(none()))
+
+
+def occupy_with_stubborn_crews(w: World, timeout: float | None = None) -> None:
+    """Fill every worker slot with a crew whose single step lasts a minute."""
+    graph = w.api.create_graph(graph_definition(tasks=1, steps=1, step_seconds=60, name="stubborn"))
+    body = {"timeout_seconds": timeout} if timeout else {}
+    w.blockers = [w.api.queue_ok(graph["id"], **body) for _ in range(w.stack.worker_slots)]
+    ids = [b["id"] for b in w.blockers]
+    eventually(
+        lambda: [w.api.execution(i)["status"] for i in ids],
+        equal_to(["running"] * len(ids)),
+        timeout=15,
+        what="every worker slot busy",
+    )
+
+
+def queue_waiting(w: World, **body: Any) -> None:
+    graph = w.api.create_graph(graph_definition(tasks=1, name="waiting"))
+    w.execution = w.api.queue_ok(graph["id"], **body)
+    w.executions.append(w.execution)
+
+
+def cancel_a_blocker(w: World) -> None:
+    w.response = w.api.cancel(w.blockers[0]["id"])
+    assert_that(w.response.status_code, equal_to(200))
+
+
+def blocker_stops_within(w: World, seconds: float) -> None:
+    ident = w.blockers[0]["id"]
+    stopped = eventually(
+        lambda: w.api.execution(ident), has_entries(stopped_at=is_not(none())), timeout=seconds + 5
+    )
+    latency = _seconds(stopped["stopped_at"], stopped["finished_at"])
+    record("hard stop latency", w.stack.name, {"seconds": latency})
+    assert_that(latency, less_than(seconds))
+    w.before["freed_at"] = stopped["stopped_at"]
+
+
+def waiting_starts_within(w: World, seconds: float) -> None:
+    ident = w.focus()["id"]
+    started = eventually(
+        lambda: w.api.execution(ident),
+        has_entries(started_at=is_not(none())),
+        timeout=seconds + 5,
+        what="the waiting execution starting",
+    )
+    freed = w.before.get("freed_at") or max(
+        w.api.execution(b["id"])["stopped_at"] or "" for b in w.blockers
+    )
+    gap = _seconds(started["started_at"], freed)
+    record("slot reuse after a hard stop", w.stack.name, {"seconds": gap})
+    assert_that(gap, less_than(seconds))
+
+
+def cancel_twice(w: World) -> None:
+    ident = w.focus()["id"]
+    w.before["answers"] = [w.api.cancel(ident), w.api.cancel(ident)]
+
+
+def both_answers_cancelled(w: World) -> None:
+    for response in w.before["answers"]:
+        assert_that(response.status_code, equal_to(200))
+        assert_that(response.json(), has_status("cancelled"))
+    statuses = [e["status"] for e in w.api.events(w.focus()["id"])]
+    assert_that(statuses.count("cancelled"), equal_to(1))
+
+
+def ended_execution(w: World, how: str) -> None:
+    if how == "completed":
+        w.graph = w.api.create_graph(graph_definition(tasks=1))
+        w.execution = w.api.queue_ok(w.the_graph()["id"])
+    elif how == "failed":
+        failing_graph(w, "auth_failed")
+        w.execution = w.api.queue_ok(w.the_graph()["id"])
+    elif how == "timed out":
+        long_graph(w, 100, 100)
+        w.execution = w.api.queue_ok(w.the_graph()["id"], timeout_seconds=0.3)
+    else:
+        raise AssertionError(f"no way to end an execution called {how!r}")
+    ident = w.execution["id"]
+    finished = all_of(is_finished(), has_entries(stopped_at=is_not(none())))
+    w.execution = eventually(
+        lambda: w.api.execution(ident),
+        finished,
+        timeout=10,
+        what="the execution finished and its worker gone",
+    )
+    w.before["execution"] = w.execution
+    w.before["events"] = w.api.events(ident)
+
+
+def refused_unchanged(w: World, status: str) -> None:
+    assert_that(w.response, is_error(409, "EXECUTION_FINISHED"))
+    assert_that(w.response.json()["error"]["message"], contains_string(status))
+    after = refresh(w)
+    assert_that(after, equal_to(w.before["execution"]))
+    assert_that(w.api.events(after["id"]), equal_to(w.before["events"]))
+
+
+def race_cancel_with_completion(w: World, count: int) -> None:
+    """Cancel each execution as soon as it runs, its crew lasting 0 to 40 ms: a coin toss
+    between the cancel and the completion."""
+    rng = random.Random(20261125)
+    w.before["race"] = []
+    for index in range(count):
+        graph = w.api.create_graph(
+            graph_definition(
+                tasks=1, steps=1, step_seconds=rng.uniform(0.0, 0.04), name=f"racing {index}"
+            )
+        )
+        ident = w.api.queue_ok(graph["id"])["id"]
+        eventually(
+            lambda i=ident: w.api.execution(i)["status"],
+            is_in(["running", *TERMINAL]),
+            timeout=10,
+            interval=0.002,
+        )
+        w.before["race"].append((ident, w.api.cancel(ident).status_code))
+
+
+def one_terminal_state_each(w: World) -> None:
+    outcomes = {"cancelled": 0, "completed": 0}
+    for ident, answer in w.before["race"]:
+        final = eventually(lambda i=ident: w.api.execution(i), is_finished(), timeout=10)
+        events = w.api.events(ident)
+        terminal = [e for e in events if e["status"] in TERMINAL]
+        assert_that(len(terminal), equal_to(1))
+        assert_that(final["status"], equal_to(terminal[0]["status"]))
+        expected = "cancelled" if answer == 200 else "completed"
+        assert_that(answer, is_in([200, 409]))
+        assert_that(final["status"], equal_to(expected))
+        outcomes[final["status"]] += 1
+    record("cancel racing completion", w.stack.name, outcomes)
+    assert_that(outcomes["cancelled"] + outcomes["completed"], equal_to(len(w.before["race"])))
+
+
+def measure_stop_latency(w: World, count: int) -> None:
+    long_graph(w, 200, 100)
+    latencies = []
+    for _ in range(count):
+        running_execution(w)
+        cancel(w)
+        latencies.append(crew_stops_within(w, 5))
+    w.before["figures"] = summary(latencies)
+    record("cancel to crew stopped (s)", w.stack.name, w.before["figures"])
+
+
+def p95_under(w: World, limit: float) -> None:
+    assert_that(w.before["figures"]["p95"], less_than_or_equal_to(limit))
+
+
+# -- timeouts ------------------------------------------------------------------------------
+
+
+def queue_with_timeout(w: World, seconds: float) -> None:
+    w.execution = w.api.queue_ok(w.the_graph()["id"], timeout_seconds=seconds)
+    w.executions.append(w.execution)
+
+
+def times_out_within(w: World, seconds: float, code: str = "EXECUTION_TIMEOUT") -> None:
+    ident = w.focus()["id"]
+    w.execution = eventually(
+        lambda: w.api.execution(ident), is_finished(), timeout=seconds, what="the execution ending"
+    )
+    assert_that(w.execution, has_status("timed_out"))
+    assert_that(w.execution["error"], has_entries(code=code, category="timeout"))
+
+
+def ended_near_deadline(w: World, seconds: float) -> float:
+    execution = w.focus()
+    lateness = _seconds(execution["finished_at"], execution["deadline_at"])
+    assert_that(lateness, greater_than(-0.05))
+    assert_that(lateness, less_than(seconds))
+    return lateness
+
+
+def deadline_is_start_plus(w: World, seconds: float) -> None:
+    execution = w.focus()
+    budget = _seconds(execution["deadline_at"], execution["started_at"])
+    assert_that(abs(budget - seconds), less_than(0.01))
+
+
+def graph_default_timeout(w: World, seconds: float) -> None:
+    long_graph(w, 100, 100, timeout_seconds=seconds)
+
+
+def retried_until_deadline(w: World, every: float, attempts: int) -> None:
+    failing_graph(
+        w, "service_unavailable", attempts=attempts, base=every, max_delay=every, jitter=0.0
+    )
+
+
+def stays_timed_out(w: World, seconds: float) -> None:
+    ident = w.focus()["id"]
+    before = w.focus()
+    consistently(
+        lambda: w.api.execution(ident),
+        has_entries(status="timed_out", attempt=before["attempt"]),
+        duration=seconds,
+    )
+    statuses = [e["status"] for e in w.api.events(ident)]
+    assert_that(statuses[-1], equal_to("timed_out"))
+    assert_that(statuses.count("timed_out"), equal_to(1))
+
+
+def attempts_fewer_than(w: World, count: int) -> None:
+    assert_that(w.focus()["attempt"], less_than(count))
+
+
+def attempts_exactly(w: World, count: int) -> None:
+    assert_that(w.focus()["attempt"], equal_to(count))
+
+
+def queue_with_queue_deadline(w: World, seconds: float) -> None:
+    queue_waiting(w, queue_timeout_seconds=seconds)
+
+
+def never_started(w: World) -> None:
+    for blocker in w.blockers:
+        w.api.cancel(blocker["id"])
+    drain(w)
+    execution = refresh(w)
+    assert_that(execution, has_entries(status="timed_out", started_at=None, attempt=0))
+
+
+def blockers_time_out_and_next_starts(w: World, seconds: float) -> None:
+    for blocker in w.blockers:
+        final = eventually(lambda i=blocker["id"]: w.api.execution(i), is_finished(), timeout=10)
+        assert_that(final, has_status("timed_out"))
+    waiting_starts_within(w, seconds)
+
+
+def measure_timeout_accuracy(w: World, count: int, timeout: float) -> None:
+    long_graph(w, 100, 100)
+    lateness = []
+    ids = [w.api.queue_ok(w.the_graph()["id"], timeout_seconds=timeout)["id"] for _ in range(count)]
+    for ident in ids:
+        w.execution = eventually(lambda i=ident: w.api.execution(i), is_finished(), timeout=20)
+        assert_that(w.execution, has_status("timed_out"))
+        lateness.append(_seconds(w.execution["finished_at"], w.execution["deadline_at"]))
+    w.before["figures"] = summary(lateness)
+    record("deadline to timed_out (s)", w.stack.name, w.before["figures"])
