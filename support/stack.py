@@ -50,7 +50,7 @@ class EmbeddedTestStack:
         self.folder = Path(tempfile.mkdtemp(prefix="crew-exec-test-"))
         self.settings = Settings(
             database_url=f"sqlite:///{self.folder / 'executions.sqlite3'}",
-            broker_url="memory://",
+            broker_url="prioritymemory://",
             log_level="WARNING",
             **OVERRIDES,
         )

@@ -26,10 +26,13 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from . import memory_broker
 from .config import Settings, get_settings
 from .priorities import PRIORITY_STEPS
 
 RUN_EXECUTION = "execution_service.run_execution"
+
+memory_broker.register()
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -42,7 +45,7 @@ def make_celery(settings: Settings) -> Celery:
         # is never handed to a second worker while the first still holds it
         "visibility_timeout": int(settings.max_timeout_seconds * 2),
     }
-    if settings.broker_url.startswith("memory"):
+    if settings.broker_url.startswith(("memory", memory_broker.SCHEME)):
         transport_options = {"polling_interval": 0.01}
     app.conf.update(
         task_serializer="json",

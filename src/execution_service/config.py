@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXEC_", extra="ignore")
 
     database_url: str = Field(default_factory=_default_database_url)
-    broker_url: str = "memory://"
+    broker_url: str = "prioritymemory://"
     queue_name: str = "executions"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     default_retry_base_delay: float = 1.0
     default_retry_max_delay: float = 60.0
     max_inputs_bytes: int = 64 * 1024
+    # queued + running executions allowed per graph unless its settings say otherwise
+    max_active_per_graph: int = 10_000
+    queue_limit_retry_after_seconds: int = 5
     # how often a running execution's worker looks for a cancel or its deadline
     stop_check_interval: float = 0.1
     # how long a crew asked to stop may take before it is stopped hard

@@ -64,7 +64,7 @@ def run_demo(data_dir: Path, topic: str = "octopuses", timeout: float = 60.0) ->
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'demo.sqlite3'}",
-        broker_url="memory://",
+        broker_url="prioritymemory://",
         crewai_module="execution_service.runners.scripted_crewai",
         log_level="WARNING",
     )

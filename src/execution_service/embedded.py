@@ -42,7 +42,7 @@ class EmbeddedStack:
         celery_app.reset_celery()
         upgrade(self.settings.database_url)
         self._start_worker(timeout)
-        self._reaper = Reaper()
+        self._reaper = Reaper(self.worker_name, self.worker_threads)
         self._reaper.start()
         self._start_api(timeout)
 

@@ -107,10 +107,13 @@ class ServiceError(Exception):
     status = 400
     code = "BAD_REQUEST"
 
-    def __init__(self, message: str, details: object = None) -> None:
+    def __init__(
+        self, message: str, details: object = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers or {}
 
 
 class GraphNotFound(ServiceError):
@@ -136,6 +139,21 @@ class InvalidRequest(ServiceError):
 class BrokerUnavailable(ServiceError):
     status = 503
     code = "BROKER_UNAVAILABLE"
+
+
+class QueueLimitReached(ServiceError):
+    status = 429
+    code = "QUEUE_LIMIT_REACHED"
+
+
+class ExecutionNotQueued(ServiceError):
+    status = 409
+    code = "EXECUTION_NOT_QUEUED"
+
+
+class PriorityNotRaised(ServiceError):
+    status = 409
+    code = "PRIORITY_NOT_RAISED"
 
 
 class NotFound(ServiceError):

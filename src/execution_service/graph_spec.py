@@ -63,6 +63,8 @@ class RetryPolicy(_Strict):
 
 class GraphSettings(_Strict):
     timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
+    # at most this many executions of the graph queued or running at once
+    max_active_executions: int | None = Field(default=None, ge=1, le=1_000_000)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     # what a failing tool does to the crew (crewai's tool_failure_policy): "warn" feeds
     # the error to the agent and goes on (crewai's default), "raise" fails the crew

@@ -60,6 +60,8 @@ class Execution(Base):
         Index("ix_executions_graph_created", "graph_id", "created_at"),
         Index("ix_executions_created", "created_at", "id"),
         Index("ix_executions_status_heartbeat", "status", "heartbeat_at"),
+        Index("ix_executions_graph_status", "graph_id", "status"),
+        Index("ix_executions_status_finished", "status", "finished_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -106,3 +108,15 @@ class ExecutionEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     message: Mapped[str | None] = mapped_column(Text, default=None)
     details: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class Worker(Base):
+    """A worker process seen recently: each one records itself every few seconds."""
+
+    __tablename__ = "workers"
+
+    hostname: Mapped[str] = mapped_column(String(200), primary_key=True)
+    pid: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

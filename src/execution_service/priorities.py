@@ -21,3 +21,11 @@ BROKER_PRIORITY: dict[Priority, int] = {
 }
 
 PRIORITY_STEPS: list[int] = sorted(set(BROKER_PRIORITY.values()))
+
+# how urgent each priority is, for comparisons (higher = more urgent)
+PRIORITY_RANK: dict[Priority, int] = {
+    Priority.LOW: 0,
+    Priority.NORMAL: 1,
+    Priority.HIGH: 2,
+    Priority.CRITICAL: 3,
+}

@@ -24,15 +24,19 @@ from .errors import (
     BrokerUnavailable,
     ExecutionFinished,
     ExecutionNotFound,
+    ExecutionNotQueued,
     GraphNotFound,
     InvalidRequest,
     NotFound,
+    PriorityNotRaised,
+    QueueLimitReached,
 )
 from .graph_spec import GraphSpec
 from .models import Execution, ExecutionEvent, Graph, utcnow
-from .priorities import Priority
+from .priorities import PRIORITY_RANK, Priority
 from .states import Status
 from .views import event_view, execution_view, graph_view
+from .worker import presence
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +49,9 @@ def create_graph(spec: GraphSpec) -> dict[str, Any]:
         return graph_view(graph)
 
 
-def _live_graph(session: Any, graph_id: uuid.UUID) -> Graph:
-    graph = session.get(Graph, graph_id)
+def _live_graph(session: Any, graph_id: uuid.UUID, lock: bool = False) -> Graph:
+    # the lock serialises queueing per graph, so the queue limit cannot be overshot
+    graph = session.get(Graph, graph_id, with_for_update=lock)
     if graph is None or graph.deleted_at is not None:
         raise GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
     return graph
@@ -61,6 +66,25 @@ def delete_graph(graph_id: uuid.UUID) -> None:
     """Retire a graph: it can no longer be queued; executions already queued still run."""
     with session_scope() as session:
         _live_graph(session, graph_id).deleted_at = utcnow()
+
+
+def _check_queue_limit(session: Any, graph_id: uuid.UUID, spec: GraphSpec) -> None:
+    settings = get_settings()
+    limit = spec.settings.max_active_executions or settings.max_active_per_graph
+    active = session.execute(
+        select(func.count()).where(
+            Execution.graph_id == graph_id,
+            Execution.status.in_([s.value for s in states.ACTIVE]),
+        )
+    ).scalar_one()
+    if active >= limit:
+        wait = settings.queue_limit_retry_after_seconds
+        raise QueueLimitReached(
+            f"Graph {graph_id} already has {active} executions queued or running; "
+            f"its limit is {limit}. Try again in {wait} s.",
+            {"graph_id": str(graph_id), "active": active, "limit": limit},
+            headers={"Retry-After": str(wait)},
+        )
 
 
 def queue_execution(
@@ -78,8 +102,9 @@ def queue_execution(
     settings = get_settings()
     now = utcnow()
     with session_scope() as session:
-        graph = _live_graph(session, graph_id)
+        graph = _live_graph(session, graph_id, lock=True)
         spec = GraphSpec.model_validate(graph.definition)
+        _check_queue_limit(session, graph.id, spec)
         execution = Execution(
             graph_id=graph.id,
             status=Status.QUEUED.value,
@@ -206,6 +231,37 @@ def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
         return execution_view(execution)
 
 
+def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, Any]:
+    """Raise the priority of a still-queued execution.
+
+    Its message is already in the broker at the old priority and cannot be taken
+    back, so a second message is published at the new one: whichever reaches a
+    worker first runs the execution, the other finds it no longer queued and is
+    dropped. That is why a priority can only be raised, never lowered.
+    """
+    with session_scope() as session:
+        execution = session.get(Execution, execution_id, with_for_update=True)
+        if execution is None:
+            raise ExecutionNotFound(f"No execution with id {execution_id}")
+        if execution.status != Status.QUEUED.value:
+            raise ExecutionNotQueued(
+                f"Execution {execution_id} is {execution.status}; only a queued "
+                "execution's priority can change",
+                {"status": execution.status},
+            )
+        current = Priority(execution.priority)
+        if PRIORITY_RANK[priority] < PRIORITY_RANK[current]:
+            raise PriorityNotRaised(
+                f"priority: {priority.value} is below {current.value}; a queued execution's "
+                "priority can only be raised",
+                {"priority": current.value},
+            )
+        if priority != current:
+            execution.priority = priority.value
+            publish(str(execution.id), priority, execution.timeout_seconds)
+        return execution_view(execution)
+
+
 def circuit_breakers() -> list[dict[str, Any]]:
     return [asdict(state) for state in get_breaker().states()]
 
@@ -226,6 +282,7 @@ def reset_circuit_breaker(name: str) -> None:
 
 
 def queue_stats() -> dict[str, Any]:
+    settings = get_settings()
     with read_scope() as session:
         by_status = dict(
             session.execute(select(Execution.status, func.count()).group_by(Execution.status)).all()
@@ -240,8 +297,24 @@ def queue_stats() -> dict[str, Any]:
         oldest = session.execute(
             select(func.min(Execution.created_at)).where(Execution.status == Status.QUEUED.value)
         ).scalar_one_or_none()
+        minute_ago = utcnow() - timedelta(minutes=1)
+        finished = dict(
+            session.execute(
+                select(Execution.status, func.count())
+                .where(
+                    Execution.status.in_([Status.COMPLETED.value, Status.FAILED.value]),
+                    Execution.finished_at >= minute_ago,
+                )
+                .group_by(Execution.status)
+            ).all()
+        )
     age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+    workers, slots = presence.online(within=max(5.0, 5 * settings.reaper_interval))
     return {
+        "workers_online": workers,
+        "worker_slots": slots,
+        "completed_last_minute": finished.get(Status.COMPLETED.value, 0),
+        "failed_last_minute": finished.get(Status.FAILED.value, 0),
         "circuit_breakers": circuit_breakers(),
         "queued": by_status.get(Status.QUEUED.value, 0),
         "running": by_status.get(Status.RUNNING.value, 0),

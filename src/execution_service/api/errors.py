@@ -42,7 +42,11 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
 
 def _service(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details),
+        status_code=exc.status,
+        headers=exc.headers or None,
+    )
 
 
 def _http(_: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Response, status
 from .. import service
 from ..graph_spec import GraphSpec
 from ..states import Status
-from .schemas import QueueRequest
+from .schemas import ExecutionChange, QueueRequest
 
 router = APIRouter(prefix="/api/v1")
 health = APIRouter()
@@ -70,6 +70,11 @@ def list_executions(
 @router.get("/executions/{execution_id}")
 def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
     return service.get_execution(execution_id)
+
+
+@router.patch("/executions/{execution_id}")
+def change_execution(execution_id: uuid.UUID, change: ExecutionChange) -> dict[str, Any]:
+    return service.change_priority(execution_id, change.priority)
 
 
 @router.get("/executions/{execution_id}/events")

@@ -35,3 +35,9 @@ class QueueRequest(BaseModel):
         if value is not None and value > limit:
             raise ValueError(f"at most {limit:g} seconds are accepted")
         return value
+
+
+class ExecutionChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: Priority

@@ -28,6 +28,7 @@ from ..dispatch import publish
 from ..errors import error_info
 from ..models import Execution, utcnow
 from ..states import Status, transition
+from . import presence
 from .execute import _error_values, _history_details, end_with
 
 log = logging.getLogger(__name__)
@@ -96,9 +97,12 @@ def reap_once() -> int:
 
 
 class Reaper:
-    """Runs :func:`reap_once` every ``reaper_interval`` seconds in a daemon thread."""
+    """Every ``reaper_interval`` seconds, in a daemon thread: records that this worker
+    is online, then runs :func:`reap_once`."""
 
-    def __init__(self) -> None:
+    def __init__(self, hostname: str, concurrency: int) -> None:
+        self.hostname = hostname
+        self.concurrency = concurrency
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="reaper", daemon=True)
 
@@ -107,15 +111,22 @@ class Reaper:
 
     def _loop(self) -> None:
         interval = get_settings().reaper_interval
-        while not self._stop.wait(interval):
+        while True:
             try:
+                presence.beat(self.hostname, self.concurrency)
                 moved = reap_once()
                 if moved:
                     log.info("reaper moved %d execution(s)", moved)
             except Exception:
                 log.exception("reaper round failed")
+            if self._stop.wait(interval):
+                break
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        try:
+            presence.leave(self.hostname)
+        except Exception:
+            log.exception("could not record that %s left", self.hostname)

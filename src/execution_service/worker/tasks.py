@@ -45,10 +45,14 @@ _reaper: Reaper | None = None
 
 
 @worker_ready.connect
-def _start_reaper(**_: Any) -> None:
+def _start_reaper(sender: Any = None, **_: Any) -> None:
     global _reaper
     if _reaper is None:
-        _reaper = Reaper()
+        hostname = getattr(sender, "hostname", None) or "worker"
+        concurrency = int(
+            getattr(getattr(sender, "pool", None), "limit", 0) or app.conf.worker_concurrency or 1
+        )
+        _reaper = Reaper(hostname, concurrency)
         _reaper.start()
 
 
