@@ -438,6 +438,39 @@ class ServicesTestStack:
         replies = self._inspect().ping() or {}
         return sorted(name for name in replies if name in self.worker_names)
 
+    # -- fault injection: named operations, like Celery's smoke-test WorkerKill ---------------
+
+    def _worker_process(self, hostname: str) -> Child:
+        short = hostname.split("@")[0]
+        return next(c for c in self.children if c.name == f"worker-{short}" and c.alive())
+
+    def kill_pool_processes(self, hostname: str) -> int:
+        """SIGKILL the pool processes of one worker (as the OOM killer would); its main
+        process lives on and forks new ones."""
+        main = psutil.Process(self._worker_process(hostname).popen.pid)
+        pool = main.children(recursive=True)
+        for process in pool:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        return len(pool)
+
+    def restart_workers(self) -> None:
+        """Stop every worker the way an operator does (SIGTERM: warm shutdown) and, once
+        none is left, start them all again: whatever they held must be back in Redis."""
+        workers = [self._worker_process(name) for name in self.worker_names]
+        for child in workers:
+            child.signal_group(signal.SIGTERM)
+        if not wait_until(lambda: not any(c.survivors() for c in workers), 30, 0.05):
+            raise RuntimeError("the workers did not shut down within 30 s")
+        for child in workers:
+            child.popen.wait(timeout=5)
+            child.log.close()
+            self.children.remove(child)
+        for name in self.worker_names:
+            short = name.split("@")[0]
+            self._spawn(f"worker-{short}", "worker", "--hostname", f"{short}@%h")
+        self._ready("the restarted workers", self._all_workers_answer, timeout=60)
+
     def _all_workers_answer(self) -> bool:
         return self.running_workers() == sorted(self.worker_names)
 
