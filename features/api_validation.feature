@@ -22,6 +22,7 @@ Feature: Bad requests are refused clearly and change nothing
       | a graph with an unknown process                  | 422    | VALIDATION_ERROR | process          |
       | a graph with a negative timeout                  | 422    | VALIDATION_ERROR | timeout_seconds  |
       | a graph with an unknown field                    | 422    | VALIDATION_ERROR | colour           |
+      | a graph whose model key is not a key variable    | 422    | VALIDATION_ERROR | api_key_env      |
 
     Examples: Queueing
       | request                                          | status | code             | names            |

@@ -61,6 +61,11 @@ CATALOGUE: dict[str, Send] = {
     "a graph with an unknown process": _graph(lambda g: g.update(process="round-robin")),
     "a graph with a negative timeout": _graph(lambda g: g.update(settings={"timeout_seconds": -5})),
     "a graph with an unknown field": _graph(lambda g: g.update(colour="blue")),
+    "a graph whose model key is not a key variable": _graph(
+        lambda g: g["agents"][0].update(
+            llm={"model": "openai/gpt-4o-mini", "api_key_env": "EXEC_DATABASE_URL"}
+        )
+    ),
     "an execution with an unknown priority": _queue({"priority": "urgent-ish"}),
     "an execution with a negative timeout": _queue({"timeout_seconds": -1}),
     "an execution with a timeout above the maximum": _queue({"timeout_seconds": 10**9}),

@@ -19,7 +19,18 @@ class LLMSpec(_Strict):
 
     model: Name
     base_url: str | None = None
-    api_key_env: str | None = Field(default=None, max_length=200)
+    # only a variable that holds a key may be named: a graph must not be able to send
+    # the worker's other settings (database URL, broker URL) to a provider it chose
+    api_key_env: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Z][A-Z0-9_]*_(KEY|TOKEN)$"
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _not_a_service_setting(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("EXEC_"):
+            raise ValueError("the service's own EXEC_ settings cannot be used as a provider key")
+        return value
     temperature: float | None = Field(default=None, ge=0, le=2)
     timeout_seconds: float | None = Field(default=None, gt=0)
 
