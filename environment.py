@@ -2,7 +2,9 @@
 
 The stack is ``embedded`` (default) or ``services`` (``-D stack=services`` or
 ``EXEC_TEST_STACK=services``). Scenarios tagged ``@services_only`` / ``@embedded_only``
-are skipped, with the reason, on the other stack.
+are skipped, with the reason, on the other stack. ``@crewai`` scenarios (real crewai
+crews against a fake model provider, ``support/crewai_hooks.py``) are skipped, with the
+reason, where the ``crewai`` extra is not installed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from behave.model import Feature, Scenario
 
+from support import crewai_hooks
 from support.client import ApiClient
 from support.stack import make_stack
 from support.world import World
@@ -30,6 +33,7 @@ def before_all(context: Any) -> None:
     userdata = context.config.userdata
     name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
     context.stack_started = False
+    crewai_hooks.prepare()  # before any worker process starts: they inherit the provider keys
     context.stack = make_stack(name, dict(userdata))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -49,19 +53,22 @@ def _wrong_stack(context: Any, tags: Any) -> str | None:
 
 
 def before_feature(context: Any, feature: Feature) -> None:
-    reason = _wrong_stack(context, feature.tags)
+    reason = _wrong_stack(context, feature.tags) or crewai_hooks.skip_reason(feature.tags)
     if reason:
         feature.skip(reason=reason)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    reason = _wrong_stack(context, scenario.effective_tags)
+    reason = _wrong_stack(context, scenario.effective_tags) or crewai_hooks.skip_reason(
+        scenario.effective_tags
+    )
     if reason:
         scenario.skip(reason=reason)
         return
     context.stack.reset()
     context.world = World(stack=context.stack, api=ApiClient(context.stack.base_url))
     context.world.api.reset_circuit_breakers()
+    crewai_hooks.before_scenario(context, scenario.effective_tags)
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
@@ -82,5 +89,6 @@ def after_all(context: Any) -> None:
     finally:
         stack.stop()
         problems += stack.verify_clean()
+        problems += crewai_hooks.after_all()
     if problems:
         raise AssertionError("the run left things behind:\n  " + "\n  ".join(problems))

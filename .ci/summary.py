@@ -1,4 +1,7 @@
-"""Print `scenarios: N passed, N failed, N skipped` from behave's JUnit reports."""
+"""Print `scenarios: N passed, N failed, N skipped` from behave's JUnit reports.
+
+Arguments: folders of reports (every ``*.xml`` in them), or report files.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from pathlib import Path
 def count(folders: list[str]) -> tuple[int, int, int]:
     passed = failed = skipped = 0
     for folder in folders:
-        for report in sorted(Path(folder).glob("*.xml")):
+        path = Path(folder)
+        for report in [path] if path.is_file() else sorted(path.glob("*.xml")):
             for case in ET.parse(report).getroot().iter("testcase"):
                 if case.find("failure") is not None or case.find("error") is not None:
                     failed += 1

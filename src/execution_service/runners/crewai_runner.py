@@ -38,13 +38,15 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ..config import get_settings
-from ..errors import CrewFailure, CrewOutputInvalid, ProviderKeyMissing
+from ..errors import CrewFailure, CrewOutputInvalid, ProviderKeyMissing, redact
 from ..graph_spec import GraphSpec, LLMSpec
 from ..tools import TOOLS
 from .base import RunHooks, RunResult, StopRequested, TaskResult
@@ -79,6 +81,26 @@ def prepare_environment(home: Path) -> None:
     os.environ["CREWAI_STORAGE_DIR"] = str(home / "data" / "crew-execution")
 
 
+class _RedactSecrets(logging.Filter):
+    """crewai logs provider errors verbatim, and providers may repeat the key they were sent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message, limit=10_000)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def _redact_library_logs(prefix: str) -> None:
+    """On the root logger (crewai calls ``logging.error``) and the library's own loggers."""
+    secrets_filter = _RedactSecrets()
+    logging.getLogger().addFilter(secrets_filter)
+    for name in list(logging.Logger.manager.loggerDict):
+        if name == prefix or name.startswith(prefix + "."):
+            logging.getLogger(name).addFilter(secrets_filter)
+
+
 # -- one run, and the process-wide wiring that finds it ----------------------------------
 
 
@@ -106,10 +128,10 @@ class _Run:
         return self.spec.task_label(self.done) if self.done < self.total else None
 
     def stop_if_asked(self, where: str) -> None:
-        if self.closed or self.stopping:
-            return
-        if self.hooks.should_stop():
+        """Abort if the execution must stop (or is over: a call left behind by a stop)."""
+        if not (self.closed or self.stopping) and self.hooks.should_stop():
             self.stopping = True
+        if self.closed or self.stopping:
             raise self.abort(f"execution stopped on request ({where})")
 
     def _report(
@@ -129,11 +151,7 @@ class _Run:
     # crewai callbacks (called in the crew's thread)
 
     def on_step(self, _step: Any) -> None:
-        if self.stopping:
-            raise StopRequested()
-        if self.hooks.should_stop():
-            self.stopping = True
-            raise StopRequested()
+        self.stop_if_asked("after an agent step")
         with self.lock:
             if self.done < self.total:
                 self._within(self.done, f"step {self.steps + 1} of {self.label()}")
@@ -188,13 +206,12 @@ def _mine(task_id: Any) -> _Run | None:
     return run
 
 
-def _before_model_call(context: Any) -> None:
+def _before_model_call(_context: Any) -> None:
+    # every model call made in this execution's context, including the work a
+    # hierarchical crew's manager hands out as tasks of its own
     run = _active.get()
-    task = getattr(context, "task", None)
-    if run is None or (task is not None and str(getattr(task, "id", "")) not in run.task_index):
-        return None
-    run.stop_if_asked("before a model call")
-    return None
+    if run is not None:
+        run.stop_if_asked("before a model call")
 
 
 def _on_task_started(_source: Any, event: Any) -> None:
@@ -236,11 +253,14 @@ class _Library:
 
     @classmethod
     def load(cls, name: str) -> _Library:
-        if name == "crewai" or name.startswith("crewai."):
+        real = name == "crewai" or name.startswith("crewai.")
+        if real:
             prepare_environment(crewai_home())
             # crewai warns that callbacks defined as methods cannot be checkpointed
             warnings.filterwarnings("ignore", message=".*callbacks cannot be serialized.*")
         module = importlib.import_module(name)
+        if real:
+            _redact_library_logs("crewai")
         library = cls(module=module)
         library._wire()
         return library
@@ -371,7 +391,7 @@ class CrewAIRunner:
         no_retry = library.rate_limit_retry_off.set(True) if library.rate_limit_retry_off else None
         try:
             if library.native_async:
-                output = asyncio.run(self._watched(crew, inputs, run))
+                output = _run_on_loop(self._watched(crew, inputs, run), run)
             else:
                 output = crew.kickoff(inputs=inputs)
         except StopRequested:
@@ -403,8 +423,41 @@ class CrewAIRunner:
             if run.stopping or run.hooks.should_stop():
                 run.stopping = True
                 kickoff.cancel()
-                await asyncio.wait({kickoff}, timeout=5.0)
+                await asyncio.wait({kickoff}, timeout=1.0)
                 raise StopRequested()
+
+
+def _run_on_loop(main: Coroutine[Any, Any, Any], run: _Run) -> Any:
+    """``asyncio.run``, except that a stopped crew's threads are let go, not waited for.
+
+    crewai runs an agent's (blocking) model call in a thread of the loop's default
+    executor; cancelling the crew does not end that call. When the execution stops,
+    the loop is closed without waiting: the abandoned call ends by itself when the
+    provider answers or the model's timeout passes, and its result is dropped.
+    """
+    loop = asyncio.new_event_loop()
+    executor = ThreadPoolExecutor(thread_name_prefix="crew-call")
+    loop.set_default_executor(executor)
+    abandon = False
+    try:
+        return loop.run_until_complete(main)
+    except BaseException:
+        abandon = True  # stopped or failed: calls still in flight are not waited for
+        raise
+    finally:
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=1.0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            if abandon or run.stopping:
+                executor.shutdown(wait=False, cancel_futures=True)
+            else:
+                loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

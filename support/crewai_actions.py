@@ -1,0 +1,450 @@
+"""Real crewai crews against the fake model provider, in the words the @crewai features use.
+
+The crew is a graph with ``"runner": "crewai"``: whatever crewai module the stack's
+workers default to, these graphs run on the real library. Its agents talk to the
+fake provider (``support/fake_llm.py``) by ``base_url`` and read their key from the
+worker's environment (``api_key_env``); the provider records every request.
+
+A step that changes the crew (a tool, a timeout, a key) defines the graph again, so
+the ``When`` steps of the other features (``I queue an execution of the graph ...``)
+always queue the crew as the scenario describes it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from hamcrest import (
+    all_of,
+    assert_that,
+    contains_string,
+    empty,
+    equal_to,
+    greater_than,
+    has_entries,
+    has_item,
+    has_length,
+    has_property,
+    is_not,
+)
+
+from .execution_actions import TOPICS
+from .failure_actions import secret_nowhere
+from .fake_llm import KEY_ENV, MISSING_KEY_ENV, MODEL, WRONG_KEY_ENV, FakeLLM, Rule, refused_url
+from .matchers import has_status, is_finished
+from .polling import consistently, eventually
+from .world import World
+
+RESEARCH = "Collect facts about {topic}"
+WRITE = "Write a short article about {topic}"
+MANAGER = "You are Crew Manager"  # how crewai's hierarchical manager is prompted
+TASK_MARKERS = {"research": "Collect facts about", "writing": "Write a short article about"}
+
+
+def _llm(base_url: str, key_env: str = KEY_ENV) -> dict[str, Any]:
+    return {"model": f"openai/{MODEL}", "base_url": base_url, "api_key_env": key_env}
+
+
+def one_agent_crew(base_url: str) -> dict[str, Any]:
+    """The smallest real crew (the warm-up runs it)."""
+    return {
+        "name": "one agent, one task",
+        "runner": "crewai",
+        "agents": [
+            {
+                "role": "assistant",
+                "goal": "Answer briefly",
+                "backstory": "Brief.",
+                "llm": _llm(base_url),
+            }
+        ],
+        "tasks": [
+            {"description": "Say hello", "expected_output": "A greeting", "agent": "assistant"}
+        ],
+        "settings": {"retry": {"max_attempts": 1}},
+    }
+
+
+def research_crew_definition(base_url: str) -> dict[str, Any]:
+    return {
+        "name": "research and write",
+        "runner": "crewai",
+        "agents": [
+            {
+                "role": "researcher",
+                "goal": "Find reliable facts about {topic}",
+                "backstory": "A meticulous researcher who checks every source.",
+                "llm": _llm(base_url),
+            },
+            {
+                "role": "writer",
+                "goal": "Write a clear short article about {topic}",
+                "backstory": "A science writer who explains things simply.",
+                "llm": _llm(base_url),
+            },
+        ],
+        "tasks": [
+            {
+                "name": "research",
+                "description": f"{RESEARCH} and list the three most surprising ones.",
+                "expected_output": "Three facts, one per line",
+                "agent": "researcher",
+            },
+            {
+                "name": "write",
+                "description": f"{WRITE}, using the research.",
+                "expected_output": "An article of one paragraph",
+                "agent": "writer",
+                "context": ["research"],
+            },
+        ],
+        "settings": {"retry": {"max_attempts": 1, "base_delay_seconds": 0.05, "jitter": 0.0}},
+    }
+
+
+# -- the scenario's crew and provider ------------------------------------------------------
+
+
+def provider(w: World) -> FakeLLM:
+    fake: FakeLLM | None = getattr(w, "crewai", None)
+    assert fake is not None, "no fake model provider: is the scenario tagged @crewai?"
+    return fake
+
+
+def _definition(w: World) -> dict[str, Any]:
+    assert w.graph is not None, "no crew in this scenario yet"
+    return copy.deepcopy(w.graph["definition"])
+
+
+def _define(w: World, definition: dict[str, Any]) -> None:
+    w.graph = w.api.create_graph(definition)
+
+
+def _change_llms(w: World, **changes: Any) -> None:
+    definition = _definition(w)
+    for agent in definition["agents"]:
+        agent["llm"].update(changes)
+    _define(w, definition)
+
+
+def research_crew(w: World) -> None:
+    _define(w, research_crew_definition(provider(w).base_url))
+
+
+def may_be_tried(w: World, attempts: int) -> None:
+    definition = _definition(w)
+    definition["settings"]["retry"]["max_attempts"] = attempts
+    _define(w, definition)
+
+
+def model_timeout(w: World, seconds: float) -> None:
+    _change_llms(w, timeout_seconds=seconds)
+
+
+def key_rejected(w: World) -> None:
+    _change_llms(w, api_key_env=WRONG_KEY_ENV)
+
+
+def key_missing(w: World) -> None:
+    _change_llms(w, api_key_env=MISSING_KEY_ENV)
+
+
+def model_named(w: World, model: str) -> None:
+    _change_llms(w, model=f"openai/{model}")
+
+
+def provider_refuses_connections(w: World) -> None:
+    _change_llms(w, base_url=refused_url())
+
+
+def researcher_uses(w: World, tool: str) -> None:
+    definition = _definition(w)
+    definition["agents"][0]["tools"] = [tool]
+    _define(w, definition)
+
+
+def failing_tools_stop_the_crew(w: World) -> None:
+    definition = _definition(w)
+    definition["settings"]["tool_failures"] = "raise"
+    _define(w, definition)
+
+
+def managed(w: World) -> None:
+    definition = _definition(w)
+    definition["process"] = "hierarchical"
+    _define(w, definition)
+
+
+def define_with_tool(w: World, tool: str) -> None:
+    definition = research_crew_definition(provider(w).base_url)
+    definition["agents"][0]["tools"] = [tool]
+    w.snapshot()
+    w.response = w.api.raw("POST", "/api/v1/graphs", json=definition)
+
+
+# -- what the provider does -----------------------------------------------------------------
+
+
+def answers(w: World, task: str, text: str) -> None:
+    provider(w).answer(text, when=TASK_MARKERS[task])
+
+
+def answers_about_topics(w: World) -> None:
+    fake = provider(w)
+    for topic in TOPICS:
+        fake.answer(f"Facts about {topic}.", when=RESEARCH.format(topic=topic), first=True)
+        fake.answer(f"An article about {topic}.", when=WRITE.format(topic=topic), first=True)
+
+
+def latency(w: World, seconds: float) -> None:
+    provider(w).latency = seconds
+
+
+def rate_limits_first(w: World, retry_after: float) -> None:
+    provider(w).add(
+        Rule(
+            kind="error",
+            status=429,
+            code="rate_limit_exceeded",
+            error_type="requests",
+            message="Rate limit reached for requests. Please try again later.",
+            retry_after=retry_after,
+            times=1,
+        )
+    )
+
+
+FAILURES: dict[str, Rule] = {
+    "HTTP 429 and no Retry-After": Rule(
+        kind="error", status=429, code="rate_limit_exceeded", error_type="requests"
+    ),
+    "an exhausted quota (HTTP 429)": Rule(
+        kind="error", status=429, code="insufficient_quota", error_type="insufficient_quota"
+    ),
+    "HTTP 500": Rule(kind="error", status=500, error_type="server_error"),
+    "HTTP 503": Rule(kind="error", status=503, error_type="server_error"),
+    "HTTP 403 for the model": Rule(kind="error", status=403, code="model_not_allowed"),
+    "a prompt over the context length": Rule(
+        kind="error",
+        status=400,
+        code="context_length_exceeded",
+        message="This model's maximum context length is 128000 tokens.",
+    ),
+    "HTTP 400 for the request": Rule(kind="error", status=400, code="invalid_value"),
+}
+
+
+def fails_every_request(w: World, failure: str) -> None:
+    assert failure in FAILURES, f"no provider failure called {failure!r} in crewai_actions"
+    provider(w).add(copy.copy(FAILURES[failure]))
+
+
+def fails_with_status(w: World, status: int) -> None:
+    provider(w).add(Rule(kind="error", status=status, error_type="server_error"))
+
+
+def never_answers(w: World, first_only: bool = False) -> None:
+    provider(w).add(Rule(kind="hang", times=1 if first_only else None))
+
+
+def works_out_with_calculator(w: World, expression: str) -> None:
+    provider(w).add(
+        Rule(
+            kind="tool_call",
+            tool="calculator",
+            arguments={"expression": expression},
+            when=TASK_MARKERS["research"],
+            times=1,
+        )
+    )
+
+
+def manager_delegates_research(w: World) -> None:
+    provider(w).add(
+        Rule(
+            kind="tool_call",
+            tool="delegate_work_to_coworker",
+            arguments={
+                "task": RESEARCH.format(topic="octopuses"),
+                "context": "The facts are for a short article.",
+                "coworker": "researcher",
+            },
+            when=MANAGER,
+            times=1,
+        )
+    )
+
+
+# -- when -----------------------------------------------------------------------------------
+
+
+def failed_in_a_row(w: World, count: int) -> None:
+    for _ in range(count):
+        execution = w.api.queue_ok(w.the_graph()["id"], inputs={"topic": "octopuses"})
+        w.executions.append(execution)
+        w.execution = eventually(
+            lambda i=execution["id"]: w.api.execution(i),
+            is_finished(),
+            timeout=20,
+            what="execution finishing",
+        )
+        assert_that(w.execution, has_status("failed"))
+
+
+def waiting_for_provider(w: World) -> None:
+    eventually(
+        lambda: len(provider(w).chat_requests()),
+        greater_than(0),
+        timeout=20,
+        what="the crew calling the model provider",
+    )
+
+
+# -- then -----------------------------------------------------------------------------------
+
+
+def result_is(w: World, text: str) -> None:
+    assert_that(w.focus()["result"], has_entries(raw=text))
+
+
+def task_output_is(w: World, task: str, text: str) -> None:
+    outputs = {o["task"]: o for o in w.focus()["outputs"]}
+    assert_that(outputs.get(task), has_entries(raw=text))
+
+
+def asked_once_per_task(w: World) -> None:
+    requests_ = provider(w).chat_requests()
+    tasks = len(w.the_graph()["definition"]["tasks"])
+    assert_that(requests_, has_length(tasks))
+    for request in requests_:
+        assert_that(request.model, equal_to(MODEL))
+        assert request.key_sent, "a request reached the provider without a key"
+
+
+def every_request_mentions(w: World, text: str) -> None:
+    prompts = [r.prompt for r in provider(w).chat_requests()]
+    assert_that(prompts, all_of(is_not(empty()), is_not(has_item(is_not(contains_string(text))))))
+
+
+def writer_got_findings(w: World) -> None:
+    research = {o["task"]: o["raw"] for o in w.focus()["outputs"]}["research"]
+    writing = [r.prompt for r in provider(w).chat_requests() if TASK_MARKERS["writing"] in r.prompt]
+    assert_that(writing, has_item(contains_string(research)))
+
+
+def tasks_in_progress_were(w: World, names: list[str]) -> None:
+    seen: list[str] = []
+    for sample in w.samples:
+        task = sample["progress"]["current_task"]
+        if sample["status"] == "running" and task and (not seen or seen[-1] != task):
+            seen.append(task)
+    assert_that(seen, equal_to(names))
+
+
+def outputs_about_own_topic(w: World) -> None:
+    for execution in w.executions:
+        topic = execution["inputs"]["topic"]
+        outputs = w.api.execution(execution["id"])["outputs"]
+        assert_that(outputs, has_length(2))
+        for output in outputs:
+            assert_that(output["raw"], contains_string(topic))
+            for other in TOPICS:
+                if other != topic:
+                    assert_that(output["raw"], is_not(contains_string(other)))
+
+
+def told_tool_answer(w: World, value: str) -> None:
+    """A request after the tool call carried the tool's result back to the model."""
+    after_tool = [r for r in provider(w).chat_requests()[1:] if "calculator" in r.tools]
+    assert_that(after_tool, has_item(has_property("prompt", contains_string(value))))
+
+
+def received(w: World, count: int) -> None:
+    eventually(
+        lambda: len(provider(w).chat_requests()),
+        equal_to(count),
+        timeout=2,
+        what="the provider's request count",
+    )
+    consistently(
+        lambda: len(provider(w).chat_requests()),
+        equal_to(count),
+        duration=0.5,
+        what="the provider's request count",
+    )
+
+
+def circuit(w: World) -> dict[str, Any]:
+    base = w.the_graph()["definition"]["agents"][0]["llm"]["base_url"]
+    name = base.split("//", 1)[1].split("/", 1)[0]
+    for item in w.api.circuit_breakers()["items"]:
+        if item["name"] == name:
+            return dict(item)
+    return {"name": name, "state": "closed", "failures": 0}
+
+
+def circuit_open(w: World) -> None:
+    assert_that(circuit(w), has_entries(state="open"))
+
+
+def further_execution_fails_fast(w: World, code: str) -> None:
+    before = len(provider(w).chat_requests())
+    execution = w.api.queue_ok(w.the_graph()["id"], inputs={"topic": "octopuses"})
+    w.execution = eventually(
+        lambda: w.api.execution(execution["id"]), is_finished(), timeout=5, what="fast failure"
+    )
+    assert_that(w.execution, has_status("failed"))
+    assert_that(w.execution["error"], has_entries(code=code))
+    assert_that(len(provider(w).chat_requests()), equal_to(before))
+
+
+def first_attempt_failed_with(w: World, code: str) -> None:
+    events = w.api.events(w.focus()["id"])
+    retries = [e for e in events if e["status"] == "retrying"]
+    assert_that(retries, is_not(empty()))
+    assert_that(retries[0]["details"], has_entries(code=code))
+
+
+def right_key_every_time(w: World) -> None:
+    requests_ = provider(w).chat_requests()
+    assert_that(requests_, is_not(empty()))
+    assert all(r.key_ok for r in requests_), "a request carried a key other than the worker's"
+
+
+def key_nowhere(w: World, which: str = KEY_ENV) -> None:
+    secret = os.environ[which]
+    secret_nowhere(w, secret)
+    graph = w.api.raw("GET", f"/api/v1/graphs/{w.the_graph()['id']}").text
+    assert_that(graph, is_not(contains_string(secret)))
+
+
+def rejected_key_nowhere(w: World) -> None:
+    unauthorized = [r for r in provider(w).chat_requests() if r.reply == "unauthorized"]
+    assert_that(unauthorized, is_not(empty()))
+    key_nowhere(w, WRONG_KEY_ENV)
+
+
+def researcher_did_delegated_work(w: World) -> None:
+    prompts = [r.prompt for r in provider(w).chat_requests()]
+    assert_that(prompts, has_item(contains_string(MANAGER)))
+    assert_that(
+        prompts,
+        has_item(
+            all_of(
+                contains_string("You are researcher"),
+                contains_string(RESEARCH.format(topic="octopuses")),
+                is_not(contains_string(MANAGER)),
+            )
+        ),
+    )
+
+
+def asked_nothing_more(w: World, count: int = 1) -> None:
+    consistently(
+        lambda: len(provider(w).chat_requests()),
+        equal_to(count),
+        duration=1.0,
+        what="no further requests to the provider",
+    )
