@@ -333,8 +333,9 @@ class CrewAIRunner:
             options["api_key"] = key
         if spec.temperature is not None:
             options["temperature"] = spec.temperature
-        if spec.timeout_seconds is not None:
-            options["timeout"] = spec.timeout_seconds
+        # a bounded model call: a stopped crew's abandoned call must not hold its
+        # connection for the SDK's default ten minutes
+        options["timeout"] = spec.timeout_seconds or get_settings().default_llm_timeout_seconds
         return library.module.LLM(**options)
 
     def build(self, library: _Library, spec: GraphSpec, run: _Run) -> Any:
