@@ -66,8 +66,8 @@ def healthy_retried(w: World, attempts: int) -> None:
 def _run_to_end(w: World, graph: dict[str, Any]) -> dict[str, Any]:
     execution = w.api.queue_ok(graph["id"])
     w.executions.append(execution)
-    w.execution = eventually(
-        lambda: w.api.execution(execution["id"]),
+    w.execution = w.await_execution(
+        execution["id"],
         is_finished(),
         timeout=15,
         what="execution finishing",
@@ -142,7 +142,7 @@ def half_open_during_trial(w: World) -> None:
 
 def one_trial_completes(w: World) -> None:
     ids = [e["id"] for e in w.executions[-3:]]
-    finished = [eventually(lambda i=i: w.api.execution(i), is_finished(), timeout=15) for i in ids]
+    finished = [w.await_execution(i, is_finished(), timeout=15) for i in ids]
     outcomes = [(e["status"], (e["error"] or {}).get("code")) for e in finished]
     assert_that(
         outcomes,

@@ -284,8 +284,8 @@ def failed_in_a_row(w: World, count: int) -> None:
     for _ in range(count):
         execution = w.api.queue_ok(w.the_graph()["id"], inputs={"topic": "octopuses"})
         w.executions.append(execution)
-        w.execution = eventually(
-            lambda i=execution["id"]: w.api.execution(i),
+        w.execution = w.await_execution(
+            execution["id"],
             is_finished(),
             timeout=20,
             what="execution finishing",
@@ -392,9 +392,7 @@ def circuit_open(w: World) -> None:
 def further_execution_fails_fast(w: World, code: str) -> None:
     before = len(provider(w).chat_requests())
     execution = w.api.queue_ok(w.the_graph()["id"], inputs={"topic": "octopuses"})
-    w.execution = eventually(
-        lambda: w.api.execution(execution["id"]), is_finished(), timeout=5, what="fast failure"
-    )
+    w.execution = w.await_execution(execution["id"], is_finished(), timeout=5, what="fast failure")
     assert_that(w.execution, has_status("failed"))
     assert_that(w.execution["error"], has_entries(code=code))
     assert_that(len(provider(w).chat_requests()), equal_to(before))

@@ -65,8 +65,8 @@ def refresh(w: World) -> dict[str, Any]:
 
 def completes_within(w: World, seconds: float) -> None:
     ident = w.focus()["id"]
-    finished = eventually(
-        lambda: w.api.execution(ident),
+    finished = w.await_execution(
+        ident,
         is_finished(),
         timeout=seconds,
         what=f"execution {ident} finishing",
@@ -78,8 +78,8 @@ def completes_within(w: World, seconds: float) -> None:
 def all_complete_within(w: World, seconds: float) -> None:
     for index, execution in enumerate(w.executions):
         ident = execution["id"]
-        w.executions[index] = eventually(
-            lambda i=ident: w.api.execution(i),
+        w.executions[index] = w.await_execution(
+            ident,
             is_finished(),
             timeout=seconds,
             what=f"execution {ident} finishing",
@@ -89,8 +89,8 @@ def all_complete_within(w: World, seconds: float) -> None:
 
 def running_within(w: World, seconds: float) -> None:
     ident = w.focus()["id"]
-    w.execution = eventually(
-        lambda: w.api.execution(ident),
+    w.execution = w.await_execution(
+        ident,
         has_status("running"),
         timeout=seconds,
         what=f"execution {ident} starting",
@@ -191,8 +191,8 @@ def drain(w: World) -> None:
     """Queue a marker execution and wait for it: the messages queued before it are handled."""
     graph = w.api.create_graph(graph_definition(tasks=1, steps=1, step_seconds=0.05, name="marker"))
     marker = w.api.queue_ok(graph["id"])
-    eventually(
-        lambda: w.api.execution(marker["id"]),
+    w.await_execution(
+        marker["id"],
         has_status("completed"),
         timeout=20,
         what="a marker execution queued behind the others completing",
@@ -221,12 +221,12 @@ def single_run_in_history(w: World) -> None:
 # -- busy workers, waiting executions, cancellation --------------------------------------
 
 
-def occupy_workers(w: World) -> None:
-    """Queue one long execution per worker slot and wait until all of them run."""
-    long_graph = w.api.create_graph(
-        graph_definition(tasks=1, steps=600, step_seconds=0.1, name="long")
-    )
-    w.blockers = [w.api.queue_ok(long_graph["id"]) for _ in range(w.stack.worker_slots)]
+def occupy_workers(w: World, definition: dict[str, Any] | None = None, **body: Any) -> None:
+    """Queue one long execution per worker slot and wait until all of them run
+    (by default a crew of 600 steps of 100 ms, which stops within a step when asked)."""
+    definition = definition or graph_definition(tasks=1, steps=600, step_seconds=0.1, name="long")
+    graph = w.api.create_graph(definition)
+    w.blockers = [w.api.queue_ok(graph["id"], **body) for _ in range(w.stack.worker_slots)]
     ids = [b["id"] for b in w.blockers]
     eventually(
         lambda: [w.api.execution(i)["status"] for i in ids],

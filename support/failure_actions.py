@@ -20,7 +20,6 @@ from .failures import kind
 from .graphs import graph_definition
 from .matchers import has_status, is_finished
 from .mock_crewai import failure, task_script
-from .polling import eventually
 from .world import World
 
 PROVIDER = "https://provider.example/v1"
@@ -94,8 +93,8 @@ def graph_failing_with(w: World, words: str) -> None:
 
 def fails_within(w: World, seconds: float) -> None:
     ident = w.focus()["id"]
-    w.execution = eventually(
-        lambda: w.api.execution(ident),
+    w.execution = w.await_execution(
+        ident,
         is_finished(),
         timeout=seconds,
         what=f"execution {ident} finishing",

@@ -15,7 +15,6 @@ from hamcrest import (
 from .execution_actions import occupy_workers, queue_waiting
 from .graphs import graph_definition
 from .matchers import has_status
-from .polling import eventually
 from .world import World
 
 
@@ -25,8 +24,8 @@ def completed_executions(w: World, count: int) -> None:
         w.executions.append(w.api.queue_ok(w.the_graph()["id"]))
     done = w.executions[start:]
     for index, execution in enumerate(done, start):
-        w.executions[index] = eventually(
-            lambda i=execution["id"]: w.api.execution(i), has_status("completed"), timeout=20
+        w.executions[index] = w.await_execution(
+            execution["id"], has_status("completed"), timeout=20
         )
 
 

@@ -198,7 +198,7 @@ def queue_another(w: World) -> None:
 def failed_executions(w: World, count: int) -> None:
     for _ in range(count):
         execution = w.api.queue_ok(w.the_graph()["id"])
-        eventually(lambda i=execution["id"]: w.api.execution(i), has_status("failed"), timeout=10)
+        w.await_execution(execution["id"], has_status("failed"), timeout=10)
 
 
 def says_when_to_retry(w: World) -> None:

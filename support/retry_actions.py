@@ -18,7 +18,7 @@ from hamcrest import (
 from .execution_actions import cancel
 from .failure_actions import failing_graph
 from .matchers import has_status
-from .polling import consistently, eventually
+from .polling import consistently
 from .world import World
 
 # how late a retry may start after it was due, on a loaded 2-core machine
@@ -110,8 +110,8 @@ def first_wait_at_least(w: World, seconds: float) -> None:
 
 def waiting_for_next_attempt(w: World) -> None:
     ident = w.focus()["id"]
-    w.execution = eventually(
-        lambda: w.api.execution(ident),
+    w.execution = w.await_execution(
+        ident,
         has_status("retrying"),
         timeout=10,
         what="the execution waiting for its next attempt",

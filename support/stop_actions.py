@@ -20,7 +20,7 @@ from hamcrest import (
     none,
 )
 
-from .execution_actions import cancel, drain, refresh
+from .execution_actions import cancel, drain, occupy_workers, refresh
 from .failure_actions import failing_graph
 from .graphs import graph_definition
 from .matchers import has_status, is_error, is_finished
@@ -58,8 +58,8 @@ def running_execution(w: World, timeout: float | None = None) -> None:
     w.execution = w.api.queue_ok(w.the_graph()["id"], **body)
     w.executions.append(w.execution)
     ident = w.execution["id"]
-    w.execution = eventually(
-        lambda: w.api.execution(ident),
+    w.execution = w.await_execution(
+        ident,
         has_entries(status="running", progress=has_entries(percent=greater_than(0))),
         timeout=10,
         what="the execution running and making progress",
@@ -68,8 +68,8 @@ def running_execution(w: World, timeout: float | None = None) -> None:
 
 def crew_stops_within(w: World, seconds: float) -> float:
     ident = w.focus()["id"]
-    stopped = eventually(
-        lambda: w.api.execution(ident),
+    stopped = w.await_execution(
+        ident,
         has_entries(stopped_at=is_not(none())),
         timeout=seconds + 5,
         what="the worker letting go of the crew",
@@ -88,16 +88,8 @@ def progress_kept(w: World) -> None:
 
 def occupy_with_stubborn_crews(w: World, timeout: float | None = None) -> None:
     """Fill every worker slot with a crew whose single step lasts a minute."""
-    graph = w.api.create_graph(graph_definition(tasks=1, steps=1, step_seconds=60, name="stubborn"))
-    body = {"timeout_seconds": timeout} if timeout else {}
-    w.blockers = [w.api.queue_ok(graph["id"], **body) for _ in range(w.stack.worker_slots)]
-    ids = [b["id"] for b in w.blockers]
-    eventually(
-        lambda: [w.api.execution(i)["status"] for i in ids],
-        equal_to(["running"] * len(ids)),
-        timeout=15,
-        what="every worker slot busy",
-    )
+    stubborn = graph_definition(tasks=1, steps=1, step_seconds=60, name="stubborn")
+    occupy_workers(w, stubborn, **({"timeout_seconds": timeout} if timeout else {}))
 
 
 def queue_waiting(w: World, **body: Any) -> None:
@@ -113,9 +105,7 @@ def cancel_a_blocker(w: World) -> None:
 
 def blocker_stops_within(w: World, seconds: float) -> None:
     ident = w.blockers[0]["id"]
-    stopped = eventually(
-        lambda: w.api.execution(ident), has_entries(stopped_at=is_not(none())), timeout=seconds + 5
-    )
+    stopped = w.await_execution(ident, has_entries(stopped_at=is_not(none())), timeout=seconds + 5)
     latency = _seconds(stopped["stopped_at"], stopped["finished_at"])
     record("hard stop latency", w.stack.name, {"seconds": latency})
     assert_that(latency, less_than(seconds))
@@ -124,8 +114,8 @@ def blocker_stops_within(w: World, seconds: float) -> None:
 
 def waiting_starts_within(w: World, seconds: float) -> None:
     ident = w.focus()["id"]
-    started = eventually(
-        lambda: w.api.execution(ident),
+    started = w.await_execution(
+        ident,
         has_entries(started_at=is_not(none())),
         timeout=seconds + 5,
         what="the waiting execution starting",
@@ -165,8 +155,8 @@ def ended_execution(w: World, how: str) -> None:
         raise AssertionError(f"no way to end an execution called {how!r}")
     ident = w.execution["id"]
     finished = all_of(is_finished(), has_entries(stopped_at=is_not(none())))
-    w.execution = eventually(
-        lambda: w.api.execution(ident),
+    w.execution = w.await_execution(
+        ident,
         finished,
         timeout=10,
         what="the execution finished and its worker gone",
@@ -207,7 +197,7 @@ def race_cancel_with_completion(w: World, count: int) -> None:
 def one_terminal_state_each(w: World) -> None:
     outcomes = {"cancelled": 0, "completed": 0}
     for ident, answer in w.before["race"]:
-        final = eventually(lambda i=ident: w.api.execution(i), is_finished(), timeout=10)
+        final = w.await_execution(ident, is_finished(), timeout=10)
         events = w.api.events(ident)
         terminal = [e for e in events if e["status"] in TERMINAL]
         assert_that(len(terminal), equal_to(1))
@@ -245,8 +235,8 @@ def queue_with_timeout(w: World, seconds: float) -> None:
 
 def times_out_within(w: World, seconds: float, code: str = "EXECUTION_TIMEOUT") -> None:
     ident = w.focus()["id"]
-    w.execution = eventually(
-        lambda: w.api.execution(ident), is_finished(), timeout=seconds, what="the execution ending"
+    w.execution = w.await_execution(
+        ident, is_finished(), timeout=seconds, what="the execution ending"
     )
     assert_that(w.execution, has_status("timed_out"))
     assert_that(w.execution["error"], has_entries(code=code, category="timeout"))
@@ -311,7 +301,7 @@ def never_started(w: World) -> None:
 
 def blockers_time_out_and_next_starts(w: World, seconds: float) -> None:
     for blocker in w.blockers:
-        final = eventually(lambda i=blocker["id"]: w.api.execution(i), is_finished(), timeout=10)
+        final = w.await_execution(blocker["id"], is_finished(), timeout=10)
         assert_that(final, has_status("timed_out"))
     waiting_starts_within(w, seconds)
 
@@ -321,7 +311,7 @@ def measure_timeout_accuracy(w: World, count: int, timeout: float) -> None:
     lateness = []
     ids = [w.api.queue_ok(w.the_graph()["id"], timeout_seconds=timeout)["id"] for _ in range(count)]
     for ident in ids:
-        w.execution = eventually(lambda i=ident: w.api.execution(i), is_finished(), timeout=20)
+        w.execution = w.await_execution(ident, is_finished(), timeout=20)
         assert_that(w.execution, has_status("timed_out"))
         lateness.append(_seconds(w.execution["finished_at"], w.execution["deadline_at"]))
     w.before["figures"] = summary(lateness)

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from hamcrest.core.matcher import Matcher
 
 from .client import ApiClient
+from .polling import INTERVAL, eventually
 from .stack import Stack
 
 
@@ -34,6 +36,23 @@ class World:
     def the_graph(self) -> dict[str, Any]:
         assert self.graph is not None, "no graph in this scenario yet"
         return self.graph
+
+    def await_execution(
+        self,
+        ident: str,
+        matcher: Matcher[Any],
+        timeout: float = 10.0,
+        what: str = "",
+        interval: float = INTERVAL,
+    ) -> dict[str, Any]:
+        """Poll the execution until it matches; fail with its last state after ``timeout``."""
+        return eventually(
+            lambda: self.api.execution(ident),
+            matcher,
+            timeout=timeout,
+            interval=interval,
+            what=what or f"execution {ident}",
+        )
 
     def snapshot(self) -> None:
         """Remember the rows and the statistics, to show later that nothing changed."""
