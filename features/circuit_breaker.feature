@@ -65,3 +65,12 @@ Feature: A circuit breaker stops the service hammering a provider that is down
     Then the execution completes within 10 seconds
     And it took 2 attempts
     And its first attempt failed with "CIRCUIT_OPEN" and waited out the cool-down
+
+  # Two worker processes need the services stack: the embedded stack has one worker.
+  @services_only
+  Scenario: Failures on different worker processes add up in one shared circuit
+    Given a graph whose provider is down after a moment of work
+    When 3 executions of the graph fail at the same time
+    Then they failed on both worker processes, no more than 2 on either
+    And the provider's circuit is open
+    And an execution of a healthy graph on the same provider then fails fast with "CIRCUIT_OPEN"

@@ -116,3 +116,23 @@ def step_open_again(context):
 @then('its first attempt failed with "CIRCUIT_OPEN" and waited out the cool-down')
 def step_waited(context):
     breaker.first_attempt_waited(context.world)
+
+
+@given("a graph whose provider is down after a moment of work")
+def step_down_after_work(context):
+    breaker.provider_down_after_work(context.world)
+
+
+@when("{count:d} executions of the graph fail at the same time")
+def step_fail_at_once(context, count):
+    breaker.fail_at_once(context.world, count)
+
+
+@then("they failed on both worker processes, no more than 2 on either")
+def step_both_workers(context):
+    breaker.failed_on_both_workers(context.world)
+
+
+@then('an execution of a healthy graph on the same provider then fails fast with "{code}"')
+def step_healthy_fails_fast(context, code):
+    breaker.healthy_fails_fast(context.world, code)

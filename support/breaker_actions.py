@@ -169,3 +169,28 @@ def first_attempt_waited(w: World) -> None:
     retry = next(e for e in events if e["status"] == "retrying")
     assert_that(retry["details"], has_entries(code="CIRCUIT_OPEN"))
     assert_that(retry["details"]["delay_seconds"], greater_than(0.5))
+
+
+def provider_down_after_work(w: World) -> None:
+    w.graphs["down"] = failing_graph(w, "service_unavailable", steps=4, step_seconds=0.1, at_step=3)
+
+
+def fail_at_once(w: World, count: int) -> None:
+    started = [w.api.queue_ok(w.graphs["down"]["id"]) for _ in range(count)]
+    w.executions = [w.await_execution(e["id"], is_finished(), timeout=15) for e in started]
+    for execution in w.executions:
+        assert_that(execution, has_status("failed"))
+
+
+def failed_on_both_workers(w: World) -> None:
+    workers = [e["worker"] for e in w.executions]
+    per_worker = {name: workers.count(name) for name in set(workers)}
+    assert_that(len(per_worker), equal_to(2))
+    assert_that(max(per_worker.values()), less_than_or_equal_to(2))
+
+
+def healthy_fails_fast(w: World, code: str) -> None:
+    healthy(w)
+    execution = _run_to_end(w, w.graphs["healthy"])
+    assert_that(execution["error"], has_entries(code=code))
+    crew_never_ran(w)
