@@ -1,4 +1,4 @@
-"""The ``execution-service`` command: api, worker, migrate, demo."""
+"""The ``execution-service`` command: api, worker, migrate, demo, bench."""
 
 from __future__ import annotations
 
@@ -91,6 +91,22 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(folder, topic=args.topic)
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from .bench.options import from_args
+    from .bench.run import run
+
+    return run(from_args(args))
+
+
+BENCH_HELP = """\
+Measure the service against raw Celery on a services stack the benchmark starts
+itself (a fresh PostgreSQL database, a free Redis database number, the API and
+N `celery worker` processes), and take it down at the end. Prints a table of the
+figures, ratios and targets; writes reports/bench.json and reports/bench.png
+(the chart needs matplotlib: pip install -e ".[bench]"). --quick: about a minute.
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="execution-service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,14 +128,23 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run a scripted demo crew on the embedded stack")
     demo.add_argument("--topic", default="octopuses")
     demo.add_argument("--data-dir")
+    bench = sub.add_parser(
+        "bench",
+        help="benchmark the service against raw Celery (starts its own services stack)",
+        description=BENCH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from .bench.options import add_arguments
+
+    add_arguments(bench)
     args, extra = parser.parse_known_args(argv)
-    level = "WARNING" if args.command == "demo" else get_settings().log_level
+    level = "WARNING" if args.command in ("demo", "bench") else get_settings().log_level
     logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
     if args.command == "worker":
         return _worker(args, extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {"api": _api, "migrate": _migrate, "demo": _demo}
+    handlers = {"api": _api, "migrate": _migrate, "demo": _demo, "bench": _bench}
     return handlers[args.command](args)
 
 

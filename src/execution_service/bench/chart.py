@@ -1,0 +1,83 @@
+"""The benchmark's chart (matplotlib, from the ``bench`` extra): throughput bars, latency
+distributions, and the two scaling curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def draw(results: dict[str, Any], samples: dict[str, list[float]], path: Path) -> bool:
+    """Write the PNG; False (and nothing written) when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    raw, service = results.get("raw", {}), results.get("service", {})
+    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    bars = axes[0][0]
+    labels = ["raw publish", "API queueing", "raw end to end", "service end to end"]
+    values = [
+        raw.get("publish", {}).get("per_second", 0),
+        service.get("queueing", {}).get("per_second", 0),
+        raw.get("end_to_end", {}).get("per_second", 0),
+        service.get("end_to_end", {}).get("per_second", 0),
+    ]
+    bars.bar(labels, values, color=["#999999", "#1f77b4", "#999999", "#1f77b4"])
+    for x, value in enumerate(values):
+        bars.text(x, value, f"{value:,.0f}", ha="center", va="bottom")
+    bars.set_ylabel("per second")
+    bars.set_title("Throughput: raw Celery (grey) and the service (blue)")
+
+    latency = axes[0][1]
+    names = [name for name, values in samples.items() if values]
+    latency.boxplot(
+        [[1000 * v for v in samples[name]] for name in names],
+        tick_labels=names,
+        whis=(1, 99),
+        showfliers=False,
+    )
+    latency.set_yscale("log")
+    latency.set_ylabel("ms (box: p25-p75, whiskers: p1-p99)")
+    latency.set_title("Latency distributions")
+    latency.tick_params(axis="x", labelrotation=15)
+
+    workers = axes[1][0]
+    points = results.get("scaling", {}).get("workers", [])
+    if points:
+        xs = [p["workers"] for p in points]
+        workers.plot(xs, [p["service_per_second"] for p in points], "o-", label="service")
+        workers.plot(xs, [p["raw_per_second"] for p in points], "s--", label="raw Celery")
+        workers.set_xticks(xs)
+        workers.legend()
+    workers.set_xlabel("worker processes")
+    workers.set_ylabel("executions per second, end to end")
+    workers.set_title("Scaling with worker processes")
+
+    rows = axes[1][1]
+    levels = results.get("scaling", {}).get("rows", [])
+    if levels:
+        xs = [p["rows"] for p in levels]
+        for key, label in (
+            ("status_read", "status read p95"),
+            ("list_newest", "list newest p95"),
+            ("list_queued", "list queued p95"),
+            ("list_graph", "list by graph p95"),
+            ("queue_stats", "queue stats p95"),
+        ):
+            rows.plot(xs, [p[key]["p95_ms"] for p in levels], "o-", label=label)
+        rows.plot(xs, [p["ms_per_execution"] for p in levels], "k^--", label="ms per execution")
+        rows.set_xscale("log")
+        rows.set_yscale("log")
+        rows.legend(fontsize="small")
+    rows.set_xlabel("executions stored")
+    rows.set_ylabel("ms")
+    rows.set_title("Cost against rows stored")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True

@@ -1,0 +1,97 @@
+"""The options of ``execution-service bench``."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _counts(text: str) -> list[int]:
+    return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
+@dataclass
+class BenchOptions:
+    postgres: str = "postgresql://postgres@127.0.0.1:5432"
+    redis: str = "redis://127.0.0.1:6379"
+    workers: int = 2
+    concurrency: int = 2
+    executions: int = 2000
+    clients: int = 16
+    repeat: int = 3
+    cancels: int = 40
+    timeouts: int = 40
+    rss_executions: int = 10_000
+    scaling: list[int] = field(default_factory=lambda: [1, 2, 4])
+    scaling_executions: int = 1000
+    rows: list[int] = field(default_factory=lambda: [100, 1_000, 10_000, 100_000])
+    rows_executions: int = 300
+    log_level: str = "WARNING"
+    json_path: Path = Path("reports/bench.json")
+    chart_path: Path = Path("reports/bench.png")
+    logs: Path = Path("reports/bench")
+
+
+QUICK = {
+    "executions": 500,
+    "repeat": 1,
+    "cancels": 12,
+    "timeouts": 12,
+    "rss_executions": 1000,
+    "scaling_executions": 300,
+    "rows": [100, 10_000],
+    "rows_executions": 100,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = BenchOptions()
+    add = parser.add_argument
+    add("--quick", action="store_true", help="small counts: a run of about a minute")
+    add("--postgres", default=d.postgres, help="PostgreSQL server (a fresh database is made)")
+    add("--redis", default=d.redis, help="Redis server (a free database number is claimed)")
+    add("--workers", type=int, default=d.workers, help="worker processes")
+    add("--concurrency", type=int, default=d.concurrency, help="prefork slots per worker")
+    add("--executions", type=int, default=None, help=f"per throughput run ({d.executions})")
+    add("--clients", type=int, default=d.clients, help="concurrent API clients")
+    add("--repeat", type=int, default=None, help=f"runs per figure, median kept ({d.repeat})")
+    add("--cancels", type=int, default=None, help=f"cancel latency samples ({d.cancels})")
+    add("--timeouts", type=int, default=None, help=f"timeout accuracy samples ({d.timeouts})")
+    add(
+        "--rss-executions",
+        type=int,
+        default=None,
+        help=f"executions for the memory growth check ({d.rss_executions})",
+    )
+    add("--scaling", default=None, help="worker counts for the scaling curve (1,2,4; '' skips)")
+    add("--rows", default=None, help="stored rows for the cost curve (100,...,100000; '' skips)")
+    add("--log-level", default=d.log_level, help="log level of the service and raw workers")
+    add("--json", dest="json_path", type=Path, default=d.json_path)
+    add("--chart", dest="chart_path", type=Path, default=d.chart_path)
+    add("--logs", type=Path, default=d.logs, help="where the processes' logs go")
+
+
+def from_args(args: argparse.Namespace) -> BenchOptions:
+    options = BenchOptions(
+        postgres=args.postgres.rstrip("/"),
+        redis=args.redis.rstrip("/"),
+        workers=args.workers,
+        concurrency=args.concurrency,
+        clients=args.clients,
+        log_level=args.log_level,
+        json_path=args.json_path,
+        chart_path=args.chart_path,
+        logs=args.logs,
+    )
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(options, key, value)
+    for key in ("executions", "repeat", "cancels", "timeouts", "rss_executions"):
+        if getattr(args, key) is not None:
+            setattr(options, key, getattr(args, key))
+    if args.scaling is not None:
+        options.scaling = _counts(args.scaling)
+    if args.rows is not None:
+        options.rows = _counts(args.rows)
+    return options

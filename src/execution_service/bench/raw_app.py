@@ -1,0 +1,37 @@
+"""The raw Celery baseline: the service's own Celery settings, a task that does nothing.
+
+``celery -A execution_service.bench.raw_app worker`` runs it. The app is made by the
+service's ``make_celery`` (same broker, serializer, acks, prefetch and priority
+settings) but imports none of the service's tasks. The task only counts itself done
+(one Redis ``INCR``), so the benchmark knows when the last one has run without a
+result backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+from ..celery_app import make_celery
+from ..config import get_settings
+
+NOOP = "bench.noop"
+DONE_KEY = "bench:done"
+
+app = make_celery(get_settings())
+app.conf.imports = ()
+
+_client: Any = None
+
+
+def _redis() -> Any:
+    global _client
+    if _client is None:  # one connection per pool process, made after the fork
+        _client = redis.Redis.from_url(get_settings().broker_url)
+    return _client
+
+
+@app.task(name=NOOP, acks_late=True)
+def noop() -> None:
+    _redis().incr(DONE_KEY)

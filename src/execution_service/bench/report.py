@@ -1,0 +1,126 @@
+"""Ratios and targets, the JSON file, and the table printed at the end of a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+# (what, where in the results, comparison, limit, unit)
+TARGETS: list[tuple[str, tuple[str, ...], str, float, str]] = [
+    ("end-to-end throughput / raw Celery", ("ratios", "end_to_end"), ">=", 0.5, "x"),
+    ("API queueing / raw apply_async", ("ratios", "queueing"), ">=", 0.4, "x"),
+    (
+        "status read p99 under queueing load",
+        ("service", "queueing", "status_read_under_load", "p99_ms"),
+        "<",
+        10.0,
+        "ms",
+    ),
+    (
+        "cancel to stopped p95",
+        ("service", "cancel", "cancel_to_stopped", "p95_ms"),
+        "<",
+        250.0,
+        "ms",
+    ),
+    (
+        "timeout accuracy p95",
+        ("service", "timeout", "deadline_to_timed_out", "p95_ms"),
+        "<",
+        100.0,
+        "ms",
+    ),
+    ("RSS growth per process", ("service", "memory", "max_growth_mb"), "<", 10.0, "MB"),
+]
+
+
+def _dig(data: dict[str, Any], path: tuple[str, ...]) -> Any:
+    found: Any = data
+    for key in path:
+        if not isinstance(found, dict) or key not in found:
+            return None
+        found = found[key]
+    return found
+
+
+def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
+    verdicts = []
+    for what, path, op, limit, unit in TARGETS:
+        value = _dig(results, path)
+        met = None if value is None else (value >= limit if op == ">=" else value < limit)
+        verdicts.append(
+            {"target": what, "value": value, "limit": f"{op} {limit:g} {unit}", "met": met}
+        )
+    return verdicts
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    raw, service = results.get("raw", {}), results.get("service", {})
+    lines = ["", "what                                   raw Celery    service     ratio"]
+
+    def row(what: str, raw_value: Any, service_value: Any, ratio: Any = "") -> None:
+        lines.append(f"{what:<38} {_fmt(raw_value):>10} {_fmt(service_value):>10} {_fmt(ratio):>9}")
+
+    ratios = results.get("ratios", {})
+    row(
+        "end to end, executions/s",
+        _dig(raw, ("end_to_end", "per_second")),
+        _dig(service, ("end_to_end", "per_second")),
+        ratios.get("end_to_end"),
+    )
+    row(
+        "publish / API queueing, /s",
+        _dig(raw, ("publish", "per_second")),
+        _dig(service, ("queueing", "per_second")),
+        ratios.get("queueing"),
+    )
+    for label, path in (
+        ("status read under load p50/p95/p99 ms", ("queueing", "status_read_under_load")),
+        ("status read idle p50/p95/p99 ms", ("queueing", "status_read_idle")),
+        ("queue call under load p50/p95/p99 ms", ("queueing", "queue_latency")),
+        ("cancel answer p50/p95/p99 ms", ("cancel", "answer")),
+        ("cancel to stopped p50/p95/p99 ms", ("cancel", "cancel_to_stopped")),
+        ("deadline to timed_out p50/p95/p99 ms", ("timeout", "deadline_to_timed_out")),
+    ):
+        found = _dig(service, path) or {}
+        figures = "/".join(_fmt(found.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms"))
+        lines.append(f"{label:<38} {figures:>31}")
+    memory = service.get("memory", {})
+    for name, proc in memory.get("processes", {}).items():
+        lines.append(
+            f"RSS {name:<34} {proc['rss_before_mb']:>8.1f} -> {proc['rss_after_mb']:>6.1f} MB"
+            f" ({proc['growth_mb']:+.2f})"
+        )
+    for point in results.get("scaling", {}).get("workers", []):
+        lines.append(
+            f"{point['workers']} worker(s): service {point['service_per_second']:>7.1f}/s, "
+            f"raw {point['raw_per_second']:>7.1f}/s, ratio {point['ratio']:.2f}"
+        )
+    for point in results.get("scaling", {}).get("rows", []):
+        p95 = {k: v["p95_ms"] for k, v in point.items() if isinstance(v, dict)}
+        lines.append(
+            f"{point['rows']:>7,} rows: {point['ms_per_execution']:6.2f} ms/execution; p95 ms: "
+            f"status {p95['status_read']:.2f}, list newest {p95['list_newest']:.2f}, "
+            f"queued {p95['list_queued']:.2f}, by graph {p95['list_graph']:.2f}, "
+            f"stats {p95['queue_stats']:.2f}"
+        )
+    lines.append("")
+    for verdict in results.get("targets", []):
+        mark = {True: "met", False: "MISSED", None: "not measured"}[verdict["met"]]
+        lines.append(
+            f"target {verdict['target']:<38} {_fmt(verdict['value']):>10} {verdict['limit']:<10}"
+            f" {mark}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,145 @@
+"""``execution-service bench``: the service against raw Celery, on a stack of its own."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from . import baseline, chart, memory, report, scaling
+from .options import BenchOptions
+from .service_runs import Service
+from .stack import BenchStack
+from .stats import median
+
+
+def _say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def _best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median rate, and every run's rate beside it."""
+    rates = [r["per_second"] for r in runs]
+    middle = sorted(runs, key=lambda r: r["per_second"])[len(runs) // 2]
+    return {**middle, "runs": rates, "per_second": median(rates)}
+
+
+def _raw(stack: BenchStack, options: BenchOptions) -> dict[str, Any]:
+    _say(f"raw Celery: {options.workers} workers x {options.concurrency}, prefork")
+    stack.start_workers(options.workers, "raw")
+    try:
+        baseline.end_to_end(stack, 200)  # warm-up
+        publish = _best_of(
+            [baseline.publish_rate(stack, options.executions) for _ in range(options.repeat)]
+        )
+        _say(f"  apply_async publish: {publish['per_second']:,.0f}/s {publish['runs']}")
+        e2e = _best_of(
+            [baseline.end_to_end(stack, options.executions) for _ in range(options.repeat)]
+        )
+        _say(f"  no-op end to end: {e2e['per_second']:,.0f}/s {e2e['runs']}")
+    finally:
+        stack.stop_workers("raw")
+    return {"publish": publish, "end_to_end": e2e}
+
+
+def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict[str, Any]:
+    slots = options.workers * options.concurrency
+    _say(f"service: {options.workers} workers x {options.concurrency}, {options.clients} clients")
+    service.end_to_end(200, options.clients)  # warm-up
+    e2e = _best_of(
+        [service.end_to_end(options.executions, options.clients) for _ in range(options.repeat)]
+    )
+    _say(f"  zero-work end to end: {e2e['per_second']:,.0f}/s {e2e['runs']}")
+    probe_ids = [str(i) for i in _recent_ids(service, 500)]
+    queueing = _best_of(
+        [
+            service.queueing(options.executions, options.clients, probe_ids)
+            for _ in range(options.repeat)
+        ]
+    )
+    status = queueing["status_read_under_load"]
+    _say(
+        f"  API queueing: {queueing['per_second']:,.0f}/s {queueing['runs']}; status reads "
+        f"p50/p95/p99 {status.get('p50_ms')}/{status.get('p95_ms')}/{status.get('p99_ms')} ms"
+    )
+    cancel = service.cancel_latency(options.cancels, slots)
+    _say(f"  cancel to stopped: {cancel['cancel_to_stopped']}")
+    timeout = service.timeout_accuracy(options.timeouts, slots)
+    _say(f"  deadline to timed_out: {timeout['deadline_to_timed_out']}")
+    _say(f"  memory: {options.rss_executions:,} executions")
+    mem = memory.rss_growth(stack, service, options.rss_executions, options.clients)
+    _say(f"  largest RSS growth: {mem['max_growth_mb']} MB")
+    return {
+        "end_to_end": e2e,
+        "queueing": queueing,
+        "cancel": cancel,
+        "timeout": timeout,
+        "memory": mem,
+    }
+
+
+def _recent_ids(service: Service, count: int) -> list[str]:
+    page = service.http.ok("GET", f"/api/v1/executions?limit={min(count, 500)}")
+    return [item["id"] for item in page["items"]]
+
+
+def run(options: BenchOptions) -> int:
+    results: dict[str, Any] = {
+        "meta": {
+            "started": datetime.now(UTC).isoformat(),
+            "host": platform.node(),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "options": {k: str(v) for k, v in vars(options).items()},
+        }
+    }
+    stack = BenchStack(options)
+    samples: dict[str, list[float]] = {}
+    _say(f"starting the stack (logs: {stack.logs})")
+    try:
+        stack.start()
+        service = Service(stack)
+        samples = service.samples
+        results["raw"] = _raw(stack, options)
+        results["service"] = _service(stack, service, options)
+        results["ratios"] = {
+            "end_to_end": round(
+                results["service"]["end_to_end"]["per_second"]
+                / results["raw"]["end_to_end"]["per_second"],
+                3,
+            ),
+            "queueing": round(
+                results["service"]["queueing"]["per_second"]
+                / results["raw"]["publish"]["per_second"],
+                3,
+            ),
+        }
+        results["scaling"] = {}
+        if options.scaling:
+            _say(f"scaling with workers: {options.scaling}")
+            results["scaling"]["workers"] = scaling.workers_curve(
+                stack, service, options.scaling, options.scaling_executions, options.clients
+            )
+        if options.rows:
+            _say(f"cost against rows stored: {options.rows}")
+            results["scaling"]["rows"] = scaling.rows_curve(
+                stack, service, options.rows, options.rows_executions, options.clients
+            )
+        service.close()
+    finally:
+        _say("taking the stack down")
+        stack.stop()
+    results["targets"] = report.judge(results)
+    report.write_json(results, options.json_path)
+    drawn = chart.draw(results, samples, options.chart_path)
+    print(report.table(results))
+    print(f"\nJSON: {options.json_path}")
+    print(
+        f"chart: {options.chart_path}"
+        if drawn
+        else "chart: not drawn (pip install -e '.[bench]' brings matplotlib)"
+    )
+    return 0

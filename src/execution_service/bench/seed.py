@@ -1,0 +1,100 @@
+"""Stored history for the cost curve: finished executions and their events, bulk-inserted."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, text
+
+from ..models import Execution, ExecutionEvent, Graph, utcnow
+from .service_runs import graph_definition
+
+ENDINGS = [("completed", 90), ("failed", 5), ("cancelled", 3), ("timed_out", 2)]
+BATCH = 5000
+
+
+def stored(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Execution)).scalar_one())
+
+
+def seed(engine: Engine, total: int, graphs: int = 20, rng: random.Random | None = None) -> int:
+    """Insert finished executions (3 events each) until ``total`` are stored; how many added."""
+    rng = rng or random.Random(5)
+    missing = total - stored(engine)
+    if missing <= 0:
+        return 0
+    now = utcnow()
+    statuses = [s for s, weight in ENDINGS for _ in range(weight)]
+    with engine.begin() as conn:
+        graph_ids = [uuid.uuid4() for _ in range(graphs)]
+        conn.execute(
+            insert(Graph),
+            [
+                {"id": g, "name": f"seeded {i}", "definition": graph_definition(1, 0.0, "seeded")}
+                for i, g in enumerate(graph_ids)
+            ],
+        )
+        for first in range(0, missing, BATCH):
+            executions: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = []
+            for _ in range(min(BATCH, missing - first)):
+                ident = uuid.uuid4()
+                created = now - timedelta(seconds=rng.uniform(60, 30 * 86400))
+                started = created + timedelta(seconds=rng.uniform(0.01, 5))
+                finished = started + timedelta(seconds=rng.uniform(0.1, 60))
+                status = rng.choice(statuses)
+                executions.append(
+                    {
+                        "id": ident,
+                        "graph_id": rng.choice(graph_ids),
+                        "status": status,
+                        "priority": "normal",
+                        "inputs": {"topic": "seeded"},
+                        "timeout_seconds": 3600.0,
+                        "max_attempts": 3,
+                        "attempt": 1,
+                        "result": {"raw": "done"} if status == "completed" else None,
+                        "progress_percent": 100.0 if status == "completed" else 50.0,
+                        "worker": "seed@bench",
+                        "created_at": created,
+                        "started_at": started,
+                        "finished_at": finished,
+                        "heartbeat_at": finished,
+                        "stopped_at": finished,
+                    }
+                )
+                for source, target, at in (
+                    (None, "queued", created),
+                    ("queued", "running", started),
+                    ("running", status, finished),
+                ):
+                    events.append(
+                        {
+                            "execution_id": ident,
+                            "from_status": source,
+                            "to_status": target,
+                            "attempt": 0 if target == "queued" else 1,
+                            "at": at,
+                        }
+                    )
+            conn.execute(insert(Execution), executions)
+            conn.execute(insert(ExecutionEvent), events)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE executions"))
+        conn.execute(text("ANALYZE execution_events"))
+    return missing
+
+
+def sample_ids(engine: Engine, count: int) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Execution.id).order_by(func.random()).limit(count)).all()
+    return [str(r.id) for r in rows]
+
+
+def sample_graph(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(select(Execution.graph_id).limit(1)).scalar_one())

@@ -1,0 +1,318 @@
+"""The services stack the benchmark runs on, started and taken down by the benchmark.
+
+* PostgreSQL: a fresh database ``crew_exec_bench_<8 hex>``, brought to the latest schema
+  with the Alembic migrations, dropped at the end;
+* Redis: the first empty database number of 1..15, claimed with ``SET NX`` of a marker
+  key, flushed at the end;
+* processes: the API (``execution-service api``), the service's workers
+  (``execution-service worker``) and, for the baseline, raw Celery workers running a
+  no-op task (``celery -A execution_service.bench.raw_app worker``) with the same pool
+  and concurrency. Each runs in a session of its own and dies with the benchmark.
+
+A benchmark killed outright leaves its database and Redis number behind; the next one
+removes them (they are labelled with the owner's process id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import psutil
+import psycopg
+import redis
+from celery import Celery
+from psycopg import sql
+
+from ..celery_app import make_celery
+from ..config import Settings
+from ..migrate import upgrade
+from .http import Http
+from .options import BenchOptions
+
+DB_PREFIX = "crew_exec_bench_"
+REDIS_CLAIM_KEY = "crew_exec_bench:owner"
+SERVICE_QUEUE = "executions"
+RAW_QUEUE = "bench_raw"
+RAW_APP = "execution_service.bench.raw_app"
+_HOST = socket.gethostname()
+_OWNER = f"pid={os.getpid()} host={_HOST}"
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with_parent() -> None:
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _owner_is_dead(label: str | None) -> bool:
+    if not label:
+        return False
+    fields = dict(part.split("=", 1) for part in label.split() if "=" in part)
+    if fields.get("host") != _HOST:
+        return False
+    try:
+        return not psutil.pid_exists(int(fields.get("pid", "")))
+    except ValueError:
+        return False
+
+
+def _bin(name: str) -> str:
+    found = Path(sys.executable).parent / name
+    return str(found) if found.exists() else name
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Child:
+    name: str
+    kind: str  # "api", "service" or "raw"
+    popen: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def processes(self) -> list[psutil.Process]:
+        """The process and its children (a prefork worker's pool)."""
+        try:
+            main = psutil.Process(self.popen.pid)
+            return [main, *sorted(main.children(recursive=True), key=lambda p: p.pid)]
+        except psutil.Error:
+            return []
+
+    def terminate(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+
+
+class BenchStack:
+    def __init__(self, options: BenchOptions) -> None:
+        self.options = options
+        self.run_id = secrets.token_hex(4)
+        self.db_name = f"{DB_PREFIX}{self.run_id}"
+        self.database_url = (
+            f"postgresql+psycopg://{urlsplit(options.postgres).netloc}/{self.db_name}"
+        )
+        self.redis_db: int | None = None
+        self.broker_url = ""
+        self.base_url = ""
+        self.logs = options.logs / f"run-{self.run_id}"
+        self.children: list[Child] = []
+        self.celery: Celery | None = None
+        self.raw_celery: Celery | None = None
+        self._created_database = False
+
+    # -- servers ----------------------------------------------------------------------
+
+    def _admin(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(
+            f"{self.options.postgres}/postgres", autocommit=True, connect_timeout=3
+        )
+
+    def redis_client(self, db: int | None = None) -> redis.Redis:
+        number = self.redis_db if db is None else db
+        return redis.Redis.from_url(f"{self.options.redis}/{number}", socket_timeout=10)
+
+    def _sweep(self) -> None:
+        with self._admin() as conn:
+            rows = conn.execute(
+                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE datname LIKE %s",
+                [DB_PREFIX.replace("_", r"\_") + "%"],
+            ).fetchall()
+            for name, label in rows:
+                if _owner_is_dead(label):
+                    self._drop(conn, name)
+        for number in range(1, 16):
+            with self.redis_client(number) as client:
+                claim = client.get(REDIS_CLAIM_KEY)
+                if claim and _owner_is_dead(claim.decode()):
+                    client.flushdb()
+
+    @staticmethod
+    def _drop(conn: psycopg.Connection[Any], name: str) -> None:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+    def _create_database(self) -> None:
+        with self._admin() as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+            self._created_database = True
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(self.db_name), sql.Literal(f"crew-execution bench {_OWNER}")
+                )
+            )
+
+    def _claim_redis(self) -> None:
+        for number in range(1, 16):
+            with self.redis_client(number) as client:
+                if client.dbsize() or not client.set(REDIS_CLAIM_KEY, _OWNER, nx=True):
+                    continue
+                if client.dbsize() == 1:
+                    self.redis_db = number
+                    self.broker_url = f"{self.options.redis}/{number}"
+                    return
+                client.delete(REDIS_CLAIM_KEY)
+        raise RuntimeError("no empty Redis database in 1..15 for the benchmark")
+
+    # -- processes --------------------------------------------------------------------
+
+    def env(self, queue: str = SERVICE_QUEUE) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EXEC_")}
+        env.update(
+            PYTHONUNBUFFERED="1",
+            EXEC_DATABASE_URL=self.database_url,
+            EXEC_BROKER_URL=self.broker_url,
+            EXEC_QUEUE_NAME=queue,
+            EXEC_CREWAI_MODULE="execution_service.runners.scripted_crewai",
+            EXEC_WORKER_CONCURRENCY=str(self.options.concurrency),
+            EXEC_WORKER_POOL="prefork",
+            EXEC_LOG_LEVEL=self.options.log_level,
+        )
+        return env
+
+    def _spawn(self, name: str, kind: str, argv: list[str], queue: str = SERVICE_QUEUE) -> Child:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = (self.logs / f"{name}.log").open("ab")
+        popen = subprocess.Popen(
+            argv,
+            env=self.env(queue),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        child = Child(name, kind, popen, log)
+        self.children.append(child)
+        return child
+
+    def start(self) -> None:
+        self._sweep()
+        self._create_database()
+        self._claim_redis()
+        upgrade(self.database_url)
+        self.celery = make_celery(Settings(broker_url=self.broker_url, queue_name=SERVICE_QUEUE))
+        self.raw_celery = make_celery(Settings(broker_url=self.broker_url, queue_name=RAW_QUEUE))
+        port = _free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        argv = [_bin("execution-service"), "api", "--host", "127.0.0.1", "--port", str(port)]
+        self._spawn("api", "api", argv)
+        self._wait("the API", self._api_healthy, 30)
+        self.start_workers(self.options.workers)
+
+    def _api_healthy(self) -> bool:
+        http = Http(self.base_url, timeout=1.0)
+        try:
+            return http.call("GET", "/healthz")[0] == 200
+        except Exception:  # not listening yet, or not answering yet
+            return False
+        finally:
+            http.close()
+
+    def _wait(self, what: str, ready: Any, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            dead = [c.name for c in self.children if not c.alive()]
+            if dead:
+                raise RuntimeError(
+                    f"{', '.join(dead)} exited before {what} was ready ({self.logs})"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} not ready within {timeout:g} s ({self.logs})")
+            time.sleep(0.1)
+
+    def workers(self, kind: str) -> list[Child]:
+        return [c for c in self.children if c.kind == kind and c.alive()]
+
+    def start_workers(self, count: int, kind: str = "service") -> None:
+        """Start ``count`` workers of ``kind`` ("service" or "raw") and wait for their pings."""
+        names = []
+        for index in range(count):
+            short = f"{'w' if kind == 'service' else 'raw'}{index + 1}"
+            names.append(f"{short}@{_HOST}")
+            common = ["--hostname", f"{short}@%h", "--concurrency", str(self.options.concurrency)]
+            if kind == "service":
+                argv = [_bin("execution-service"), "worker", *common]
+                self._spawn(f"worker-{short}", kind, argv)
+            else:
+                argv = [
+                    *[_bin("celery"), "-A", RAW_APP, "worker", "--queues", RAW_QUEUE],
+                    *["--pool", "prefork", "--loglevel", self.options.log_level],
+                    *["--without-gossip", "--without-mingle", *common],
+                ]
+                self._spawn(f"worker-{short}", kind, argv, queue=RAW_QUEUE)
+        self._wait(f"the {kind} workers", lambda: self._answer(names), 60)
+
+    def _answer(self, names: list[str]) -> bool:
+        assert self.celery is not None
+        replies = self.celery.control.inspect(destination=names, timeout=1.0).ping() or {}
+        return set(names) <= set(replies)
+
+    def stop_workers(self, kind: str = "service") -> None:
+        leaving = [c for c in self.children if c.kind == kind]
+        self._stop(leaving)
+        self.children = [c for c in self.children if c not in leaving]
+
+    def _stop(self, children: list[Child], grace: float = 15.0) -> None:
+        for child in children:
+            child.terminate()
+        deadline = time.monotonic() + grace
+        while any(c.alive() for c in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for child in children:
+            if child.alive():
+                child.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.popen.wait(timeout=5)
+            child.kill()  # whatever is left of its group (pool children)
+            child.log.close()
+
+    def pause_consuming(self) -> None:
+        """Workers stop taking messages of the service's queue (they keep running)."""
+        assert self.celery is not None
+        names = [f"{c.name.removeprefix('worker-')}@{_HOST}" for c in self.workers("service")]
+        self.celery.control.cancel_consumer(SERVICE_QUEUE, destination=names, reply=True)
+
+    def resume_consuming(self) -> None:
+        assert self.celery is not None
+        names = [f"{c.name.removeprefix('worker-')}@{_HOST}" for c in self.workers("service")]
+        self.celery.control.add_consumer(SERVICE_QUEUE, destination=names, reply=True)
+
+    def stop(self) -> None:
+        self._stop(list(self.children))
+        self.children = []
+        for app in (self.celery, self.raw_celery):
+            if app is not None:
+                app.close()
+        if self._created_database:
+            with self._admin() as conn:
+                self._drop(conn, self.db_name)
+            self._created_database = False
+        if self.redis_db is not None:
+            with self.redis_client() as client:
+                client.flushdb()
+            self.redis_db = None
