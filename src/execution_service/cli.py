@@ -17,8 +17,12 @@ def _api(args: argparse.Namespace) -> int:
     from .api.app import create_app
 
     settings = get_settings()
+    workers = args.workers or settings.api_workers
     uvicorn.run(
-        create_app(),
+        # several processes need the app by name: each one builds its own
+        "execution_service.api.app:create_app" if workers > 1 else create_app(),
+        factory=workers > 1,
+        workers=workers,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         log_level=settings.log_level.lower(),
@@ -113,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     api = sub.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host")
     api.add_argument("--port", type=int)
+    api.add_argument("--workers", type=int, help="API processes (EXEC_API_WORKERS, default 1)")
     worker = sub.add_parser(
         "worker",
         help="run a Celery worker (extra arguments go to `celery worker`)",

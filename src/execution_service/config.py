@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     queue_name: str = "executions"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # processes serving the API (uvicorn workers); each has its own connection pool
+    api_workers: int = 1
     worker_concurrency: int = 2
     worker_pool: str = "prefork"
     runner: str = "execution_service.runners.crewai_runner:CrewAIRunner"
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     queue_limit_retry_after_seconds: int = 5
     # how often a running execution's worker looks for a cancel or its deadline
     stop_check_interval: float = 0.1
+    # progress is written at most this often (each write is a transaction)
+    progress_write_interval: float = 0.25
     # how long a crew asked to stop may take before it is stopped hard
     stop_grace_seconds: float = 2.0
     # a running execution whose worker has not been heard of for this long is recovered

@@ -64,7 +64,12 @@ def _sessionmaker_for(url: str, readonly: bool) -> sessionmaker[Session]:
     factory = _sessionmakers.get(key)
     if factory is None:
         engine = _engine_for(url)
-        bind = engine.execution_options(readonly=True) if readonly else engine
+        bind = engine
+        if readonly:
+            # PostgreSQL reads run in autocommit: no BEGIN and COMMIT round trips around
+            # them (each statement sees its own snapshot)
+            options = {} if url.startswith("sqlite") else {"isolation_level": "AUTOCOMMIT"}
+            bind = engine.execution_options(readonly=True, **options)
         factory = _sessionmakers[key] = sessionmaker(bind=bind, expire_on_commit=False)
     return factory
 
@@ -78,7 +83,8 @@ def session_scope() -> Iterator[Session]:
 
 @contextmanager
 def read_scope() -> Iterator[Session]:
-    """A read-only transaction (never takes SQLite's write lock)."""
+    """A read-only scope: on SQLite a read transaction (never takes the write lock), on
+    PostgreSQL autocommit reads."""
     with _sessionmaker_for(get_settings().database_url, True)() as session, session.begin():
         yield session
 

@@ -57,6 +57,31 @@ def _live_graph(session: Any, graph_id: uuid.UUID, lock: bool = False) -> Graph:
     return graph
 
 
+def _lock_live_graph(session: Any, graph_id: uuid.UUID) -> None:
+    """Lock the graph's row until the commit (FOR NO KEY UPDATE: an execution inserted
+    in this transaction already holds its KEY SHARE lock) and check it is not deleted."""
+    row = session.execute(
+        select(Graph.deleted_at).where(Graph.id == graph_id).with_for_update(key_share=True)
+    ).one_or_none()
+    if row is None or row.deleted_at is not None:
+        raise GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
+
+
+# a graph's definition never changes once created: each process parses each one once
+_specs: dict[uuid.UUID, GraphSpec] = {}
+_SPECS_KEPT = 1024
+
+
+def _spec_of(session: Any, graph_id: uuid.UUID) -> GraphSpec:
+    spec = _specs.get(graph_id)
+    if spec is None:
+        spec = GraphSpec.model_validate(_live_graph(session, graph_id).definition)
+        if len(_specs) >= _SPECS_KEPT:
+            _specs.pop(next(iter(_specs)))
+        _specs[graph_id] = spec
+    return spec
+
+
 def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
     with read_scope() as session:
         return graph_view(_live_graph(session, graph_id))
@@ -68,7 +93,9 @@ def delete_graph(graph_id: uuid.UUID) -> None:
         _live_graph(session, graph_id).deleted_at = utcnow()
 
 
-def _check_queue_limit(session: Any, graph_id: uuid.UUID, spec: GraphSpec) -> None:
+def _check_queue_limit(session: Any, graph_id: uuid.UUID, spec: GraphSpec, adding: int = 0) -> None:
+    """Refuse when the graph is at its limit; ``adding``: the session's own new executions,
+    already counted (they are inserted before the graph is locked)."""
     settings = get_settings()
     limit = spec.settings.max_active_executions or settings.max_active_per_graph
     active = session.execute(
@@ -77,6 +104,7 @@ def _check_queue_limit(session: Any, graph_id: uuid.UUID, spec: GraphSpec) -> No
             Execution.status.in_([s.value for s in states.ACTIVE]),
         )
     ).scalar_one()
+    active -= adding
     if active >= limit:
         wait = settings.queue_limit_retry_after_seconds
         raise QueueLimitReached(
@@ -102,11 +130,9 @@ def queue_execution(
     settings = get_settings()
     now = utcnow()
     with session_scope() as session:
-        graph = _live_graph(session, graph_id, lock=True)
-        spec = GraphSpec.model_validate(graph.definition)
-        _check_queue_limit(session, graph.id, spec)
+        spec = _spec_of(session, graph_id)
         execution = Execution(
-            graph_id=graph.id,
+            graph_id=graph_id,
             status=Status.QUEUED.value,
             priority=priority.value,
             inputs=inputs,
@@ -123,6 +149,11 @@ def queue_execution(
         session.add(execution)
         session.flush()
         states.record_creation(session, execution)
+        session.flush()
+        # the graph's lock serialises queueing per graph, so the queue limit cannot be
+        # overshot; taken last, it is held only for the count and the commit
+        _lock_live_graph(session, graph_id)
+        _check_queue_limit(session, graph_id, spec, adding=1)
         view = execution_view(execution)
     try:
         publish(view["id"], priority, view["timeout_seconds"])

@@ -17,6 +17,7 @@ class BenchOptions:
     redis: str = "redis://127.0.0.1:6379"
     workers: int = 2
     concurrency: int = 2
+    api_workers: int = 1
     executions: int = 2000
     clients: int = 16
     repeat: int = 3
@@ -53,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--redis", default=d.redis, help="Redis server (a free database number is claimed)")
     add("--workers", type=int, default=d.workers, help="worker processes")
     add("--concurrency", type=int, default=d.concurrency, help="prefork slots per worker")
+    add("--api-workers", type=int, default=d.api_workers, help="API processes (uvicorn workers)")
     add("--executions", type=int, default=None, help=f"per throughput run ({d.executions})")
     add("--clients", type=int, default=d.clients, help="concurrent API clients")
     add("--repeat", type=int, default=None, help=f"runs per figure, median kept ({d.repeat})")
@@ -78,6 +80,7 @@ def from_args(args: argparse.Namespace) -> BenchOptions:
         redis=args.redis.rstrip("/"),
         workers=args.workers,
         concurrency=args.concurrency,
+        api_workers=args.api_workers,
         clients=args.clients,
         log_level=args.log_level,
         json_path=args.json_path,

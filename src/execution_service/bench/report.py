@@ -81,6 +81,12 @@ def table(results: dict[str, Any]) -> str:
         ratios.get("end_to_end"),
     )
     row(
+        "workers draining a full queue, /s",
+        _dig(raw, ("end_to_end", "per_second")),
+        _dig(service, ("queueing", "drain_per_second")),
+        ratios.get("workers_draining"),
+    )
+    row(
         "publish / API queueing, /s",
         _dig(raw, ("publish", "per_second")),
         _dig(service, ("queueing", "per_second")),

@@ -65,6 +65,7 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         f"  API queueing: {queueing['per_second']:,.0f}/s {queueing['runs']}; status reads "
         f"p50/p95/p99 {status.get('p50_ms')}/{status.get('p95_ms')}/{status.get('p99_ms')} ms"
     )
+    _say(f"  workers draining a full queue: {queueing['drain_per_second']:,.0f}/s")
     cancel = service.cancel_latency(options.cancels, slots)
     _say(f"  cancel to stopped: {cancel['cancel_to_stopped']}")
     timeout = service.timeout_accuracy(options.timeouts, slots)
@@ -114,6 +115,11 @@ def run(options: BenchOptions) -> int:
             "queueing": round(
                 results["service"]["queueing"]["per_second"]
                 / results["raw"]["publish"]["per_second"],
+                3,
+            ),
+            "workers_draining": round(
+                results["service"]["queueing"]["drain_per_second"]
+                / results["raw"]["end_to_end"]["per_second"],
                 3,
             ),
         }

@@ -104,20 +104,28 @@ class Service:
 
     def queueing(self, count: int, clients: int, probe_ids: list[str]) -> dict[str, Any]:
         """The API's queueing rate with the workers not consuming (as raw publishing is
-        measured), and the latency of one client's status reads meanwhile."""
+        measured), and the latency of one client's status reads meanwhile; then the
+        workers' drain rate of the queue that built up (their side alone)."""
         graph_id = self.graph(name="queueing")
         self.stack.pause_consuming()
         stop = stop_event()
         probe = probe_in_background(self.stack.base_url, probe_ids, stop)
         time.sleep(1.0)  # the probe has started and warmed up before the load begins
+        resumed = False
         try:
             load = self.queue(graph_id, count, clients)
-        finally:
             stop.set()
             samples: list[tuple[float, float]] = probe.result()
-            self._drop_queued(graph_id)
+            drain_start = time.time()
             self.stack.resume_consuming()
-        self.wait_finished(graph_id, count)
+            resumed = True
+            self.wait_finished(graph_id, count)
+            drained = self._last_finished(graph_id).timestamp() - drain_start
+        finally:
+            stop.set()
+            if not resumed:
+                self._drop_queued(graph_id)
+                self.stack.resume_consuming()
         under_load = [s for at, s in samples if load.started <= at <= load.ended]
         idle = [s for at, s in samples if at < load.started]
         self.samples["status read (idle)"] = idle
@@ -131,6 +139,8 @@ class Service:
             "queue_latency": latency_ms(load.latencies),
             "status_read_under_load": latency_ms(under_load),
             "status_read_idle": latency_ms(idle),
+            "drain_seconds": round(drained, 3),
+            "drain_per_second": round(count / drained, 1),
         }
 
     def _drop_queued(self, graph_id: str) -> None:

@@ -190,6 +190,7 @@ class BenchStack:
             EXEC_CREWAI_MODULE="execution_service.runners.scripted_crewai",
             EXEC_WORKER_CONCURRENCY=str(self.options.concurrency),
             EXEC_WORKER_POOL="prefork",
+            EXEC_API_WORKERS=str(self.options.api_workers),
             EXEC_LOG_LEVEL=self.options.log_level,
         )
         return env

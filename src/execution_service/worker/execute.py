@@ -16,15 +16,16 @@ way worth retrying; the Celery task then re-queues itself through the broker.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from .. import states
 from ..breaker import get_breaker, provider_of
@@ -73,12 +74,24 @@ class Attempt:
 
 
 class ExecutionHooks:
-    """The runner's line back to the database for one attempt of one execution."""
+    """The runner's line back to the database for one attempt of one execution.
 
-    def __init__(self, attempt: Attempt, stop: threading.Event) -> None:
+    Progress is written at most every ``interval`` seconds (the first time ``interval``
+    after the start): each write is a transaction, and a crew reports after every step.
+    What is not written yet waits in ``pending``; the watcher writes it when it is due
+    (:meth:`flush_due`), a crew that fails or stops has it written (:meth:`flush`), and
+    a crew that completes drops it: the completion writes 100 % and every output.
+    """
+
+    def __init__(self, attempt: Attempt, stop: threading.Event, interval: float = 0.0) -> None:
         self.attempt = attempt
         self.stop = stop
+        self.interval = interval
         self.outputs: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # guards pending, outputs and the next write time
+        self._writing = threading.Lock()  # one write at a time, newest last
+        self._pending: dict[str, Any] | None = None
+        self._next_write = time.monotonic() + interval
 
     def progress(
         self,
@@ -88,31 +101,94 @@ class ExecutionHooks:
         task_output: TaskResult | None = None,
     ) -> None:
         values: dict[str, Any] = {
+            "progress_percent": percent,
             "current_task": current_task,
             "progress_message": message,
             "heartbeat_at": utcnow(),
         }
-        if task_output is not None:
-            self.outputs.append(
-                {"task": task_output.name, "agent": task_output.agent, "raw": task_output.raw}
-            )
-            values["outputs"] = {"tasks": list(self.outputs)}
-        with session_scope() as session:
-            session.execute(
-                update(Execution)
-                .where(_running(self.attempt), Execution.progress_percent <= percent)
-                .values(progress_percent=percent, **values)
-            )
+        with self._lock:
+            if task_output is not None:
+                self.outputs.append(
+                    {"task": task_output.name, "agent": task_output.agent, "raw": task_output.raw}
+                )
+            if self.outputs:
+                values["outputs"] = {"tasks": list(self.outputs)}
+            if self._pending is not None:
+                values["progress_percent"] = max(percent, self._pending["progress_percent"])
+            self._pending = values
+            due = time.monotonic() >= self._next_write
+        if due:
+            self.flush()
+
+    def flush_due(self) -> None:
+        """Write what is pending if the interval has passed (the watcher calls this)."""
+        if self._pending is not None and time.monotonic() >= self._next_write:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending now."""
+        with self._writing:
+            with self._lock:
+                values, self._pending = self._pending, None
+                self._next_write = time.monotonic() + self.interval
+            if values is None:
+                return
+            params = {f"set_{key}": value for key, value in values.items()}
+            with session_scope() as session:
+                session.connection().execute(
+                    _progress_statement(tuple(sorted(values))),
+                    {**_running_params(self.attempt), **params},
+                )
+
+    def discard(self) -> None:
+        with self._lock:
+            self._pending = None
 
     def should_stop(self) -> bool:
         return self.stop.is_set()
 
 
-def _running(attempt: Attempt) -> Any:
+# The hot statements are built once: building and keying a statement costs more CPU
+# than running it. Their values are bound parameters.
+_EXECUTIONS = cast(Table, Execution.__table__)
+_C = _EXECUTIONS.c
+_ID = bindparam("run_id", type_=_C.id.type)
+_ATTEMPT = bindparam("run_attempt", type_=_C.attempt.type)
+_RUNNING = (_C.id == _ID) & (_C.status == Status.RUNNING.value) & (_C.attempt == _ATTEMPT)
+_HEARTBEAT = (
+    update(_EXECUTIONS)
+    .where(_RUNNING)
+    .values(heartbeat_at=bindparam("now", type_=_C.heartbeat_at.type))
+)
+_STOPPED = (
+    update(_EXECUTIONS)
+    .where(_C.id == _ID, _C.attempt == _ATTEMPT)
+    .values(stopped_at=bindparam("now", type_=_C.stopped_at.type))
+)
+_START_READ = select(
+    _C.status,
+    _C.queue_deadline_at,
+    _C.deadline_at,
+    _C.started_at,
+    _C.timeout_seconds,
+    _C.attempt,
+    _C.max_attempts,
+    _C.inputs,
+    _C.graph_id,
+).where(_C.id == _ID)
+_STATUS_READ = select(_C.status, _C.attempt).where(_C.id == _ID)
+
+
+def _running_params(attempt: Attempt) -> dict[str, Any]:
+    return {"run_id": attempt.execution_id, "run_attempt": attempt.number}
+
+
+@functools.lru_cache(maxsize=8)
+def _progress_statement(keys: tuple[str, ...]) -> Any:
     return (
-        (Execution.id == attempt.execution_id)
-        & (Execution.status == Status.RUNNING.value)
-        & (Execution.attempt == attempt.number)
+        update(_EXECUTIONS)
+        .where(_RUNNING, _C.progress_percent <= bindparam("set_progress_percent"))
+        .values({key: bindparam(f"set_{key}", type_=_C[key].type) for key in keys})
     )
 
 
@@ -162,19 +238,29 @@ def end_with(
     return moved is not None
 
 
+# graph definitions never change once created: each process parses each one once
+_specs: dict[uuid.UUID, GraphSpec] = {}
+_SPECS_KEPT = 256
+
+
+def _spec_of(session: Any, graph_id: uuid.UUID) -> GraphSpec:
+    spec = _specs.get(graph_id)
+    if spec is None:
+        definition = session.execute(
+            select(Graph.definition).where(Graph.id == graph_id)
+        ).scalar_one()
+        spec = GraphSpec.model_validate(definition)
+        if len(_specs) >= _SPECS_KEPT:
+            _specs.pop(next(iter(_specs)))
+        _specs[graph_id] = spec
+    return spec
+
+
 def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
+    """Move a queued (or retrying) execution to running: one read, one conditional write."""
     now = utcnow()
     with session_scope() as session:
-        row = session.execute(
-            select(
-                Execution.status,
-                Execution.queue_deadline_at,
-                Execution.deadline_at,
-                Execution.started_at,
-                Execution.timeout_seconds,
-                Execution.attempt,
-            ).where(Execution.id == execution_id)
-        ).one_or_none()
+        row = session.connection().execute(_START_READ, {"run_id": execution_id}).one_or_none()
         if row is None or row.status not in (Status.QUEUED, Status.RETRYING):
             return None
         if row.status == Status.QUEUED and row.queue_deadline_at and now >= row.queue_deadline_at:
@@ -203,7 +289,7 @@ def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
             Status.RUNNING,
             expected=frozenset({Status(row.status)}),
             values={
-                "attempt": Execution.attempt + 1,
+                "attempt": row.attempt + 1,
                 "worker": worker,
                 "started_at": row.started_at or now,
                 "deadline_at": deadline,
@@ -211,32 +297,25 @@ def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
                 "stopped_at": None,
             },
             message=f"started on {worker}",
+            attempt=row.attempt,
         )
         if moved is None:
             return None
-        loaded = session.execute(
-            select(Execution.attempt, Execution.max_attempts, Execution.inputs, Graph.definition)
-            .join(Graph, Graph.id == Execution.graph_id)
-            .where(Execution.id == execution_id)
-        ).one()
-    return Attempt(
-        execution_id,
-        loaded.attempt,
-        loaded.max_attempts,
-        GraphSpec.model_validate(loaded.definition),
-        loaded.inputs,
-        deadline,
-    )
+        spec = _spec_of(session, row.graph_id)
+    return Attempt(execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline)
 
 
-def _finish_ok(attempt: Attempt, result: RunResult) -> None:
+def _finish_ok(attempt: Attempt, result: RunResult) -> bool:
+    """Record the result; the crew has ended, so this is also when the worker let go."""
     with session_scope() as session:
-        states.transition(
+        moved = states.transition(
             session,
             attempt.execution_id,
             Status.COMPLETED,
             expected=frozenset({Status.RUNNING}),
+            attempt=attempt.number,
             values={
+                "stopped_at": utcnow(),
                 "result": {"raw": result.raw},
                 "outputs": {
                     "tasks": [
@@ -253,27 +332,38 @@ def _finish_ok(attempt: Attempt, result: RunResult) -> None:
                 "error_details": None,
             },
         )
+    return moved is not None
 
 
 def _after_failure(attempt: Attempt, info: ErrorInfo) -> float | None:
-    if info.retryable and attempt.number < attempt.max_attempts:
+    """Record a failed attempt: retrying (returns the delay) or failed (returns None).
+
+    The crew has ended, so the same write records that the worker let go of it.
+    """
+    retry = info.retryable and attempt.number < attempt.max_attempts
+    delay = 0.0
+    if retry:
         delay = backoff_delay(attempt.spec.settings.retry, attempt.number, info.retry_after_seconds)
         if attempt.deadline is not None:
             # never wait past the deadline: the next message then reports the timeout
             delay = max(0.0, min(delay, (attempt.deadline - utcnow()).total_seconds()))
-        with session_scope() as session:
-            moved = states.transition(
-                session,
-                attempt.execution_id,
-                Status.RETRYING,
-                expected=frozenset({Status.RUNNING}),
-                values=_error_values(info, attempt.number),
-                message=f"{info.message} Retrying in {delay:.2f} s.",
-                details=_history_details(info, delay_seconds=delay),
-            )
-        return delay if moved is not None else None
-    end_with(attempt.execution_id, Status.FAILED, info, frozenset({Status.RUNNING}), attempt.number)
-    return None
+    with session_scope() as session:
+        moved = states.transition(
+            session,
+            attempt.execution_id,
+            Status.RETRYING if retry else Status.FAILED,
+            expected=frozenset({Status.RUNNING}),
+            values={**_error_values(info, attempt.number), "stopped_at": utcnow()},
+            message=f"{info.message} Retrying in {delay:.2f} s." if retry else info.message,
+            details=_history_details(info, delay_seconds=delay)
+            if retry
+            else _history_details(info),
+            attempt=attempt.number,
+        )
+    if moved is None:  # somebody else ended it first (a cancel, the deadline)
+        _mark_stopped(attempt)
+        return None
+    return delay if retry else None
 
 
 @dataclass
@@ -292,31 +382,34 @@ def _interrupt(thread: threading.Thread) -> None:
 
 def _status_of(attempt: Attempt) -> tuple[str | None, int | None]:
     with read_scope() as session:
-        row = session.execute(
-            select(Execution.status, Execution.attempt).where(Execution.id == attempt.execution_id)
-        ).one_or_none()
+        row = (
+            session.connection()
+            .execute(_STATUS_READ, {"run_id": attempt.execution_id})
+            .one_or_none()
+        )
     return (row.status, row.attempt) if row else (None, None)
 
 
 def _heartbeat(attempt: Attempt) -> None:
     with session_scope() as session:
-        session.execute(update(Execution).where(_running(attempt)).values(heartbeat_at=utcnow()))
+        session.connection().execute(_HEARTBEAT, {**_running_params(attempt), "now": utcnow()})
 
 
 def _mark_stopped(attempt: Attempt) -> None:
     with session_scope() as session:
-        session.execute(
-            update(Execution)
-            .where(Execution.id == attempt.execution_id, Execution.attempt == attempt.number)
-            .values(stopped_at=utcnow())
-        )
+        session.connection().execute(_STOPPED, {**_running_params(attempt), "now": utcnow()})
 
 
 def _supervise(attempt: Attempt) -> _Outcome:
-    """Run the crew in its own thread; stop it on a cancel or at the deadline."""
+    """Run the crew in its own thread; stop it on a cancel or at the deadline.
+
+    The watcher wakes every ``stop_check_interval``, and at the deadline itself.
+    When the crew was stopped (``outcome.stopped``) the worker's letting go is recorded
+    here; when it ended by itself, the write that records how it ended records that too.
+    """
     settings = get_settings()
     stop = threading.Event()
-    hooks = ExecutionHooks(attempt, stop)
+    hooks = ExecutionHooks(attempt, stop, settings.progress_write_interval)
     outcome = _Outcome()
 
     def crew() -> None:
@@ -334,7 +427,10 @@ def _supervise(attempt: Attempt) -> _Outcome:
     hard_stop_at = 0.0
     next_beat = time.monotonic() + settings.heartbeat_interval
     while True:
-        thread.join(settings.stop_check_interval)
+        wait = settings.stop_check_interval
+        if deadline is not None and outcome.stopped is None:
+            wait = max(0.0, min(wait, deadline - time.time()))
+        thread.join(wait)
         if not thread.is_alive():
             break
         now = time.monotonic()
@@ -356,9 +452,11 @@ def _supervise(attempt: Attempt) -> _Outcome:
             if outcome.stopped is not None:
                 stop.set()
                 hard_stop_at = now + settings.stop_grace_seconds
-            elif now >= next_beat:
-                _heartbeat(attempt)
-                next_beat = now + settings.heartbeat_interval
+            else:
+                hooks.flush_due()
+                if now >= next_beat:
+                    _heartbeat(attempt)
+                    next_beat = now + settings.heartbeat_interval
         elif now >= hard_stop_at:
             log.warning(
                 "execution %s did not stop within %.1f s; stopping its crew hard",
@@ -367,9 +465,15 @@ def _supervise(attempt: Attempt) -> _Outcome:
             )
             _interrupt(thread)
             break
-    _mark_stopped(attempt)
     if outcome.stopped is None and isinstance(outcome.error, (StopRequested, HardStop)):
         outcome.stopped = "requested"
+    if outcome.stopped is not None:
+        hooks.discard()  # the execution has moved on: progress is no longer written
+        _mark_stopped(attempt)
+    elif outcome.error is not None:
+        hooks.flush()  # the progress and outputs it made are kept
+    else:
+        hooks.discard()  # the completion writes 100 % and every output
     return outcome
 
 
@@ -384,7 +488,6 @@ def run_execution(execution_id: str, worker: str) -> float | None:
     circuit = provider_of(attempt.spec)
     decision = breaker.acquire(circuit)
     if not decision.allowed:
-        _mark_stopped(attempt)
         return _after_failure(attempt, classify(CircuitOpen(circuit, decision.retry_in)))
     outcome = _supervise(attempt)
     if outcome.stopped is not None:
@@ -401,7 +504,8 @@ def run_execution(execution_id: str, worker: str) -> float | None:
         return _after_failure(attempt, info)
     assert outcome.result is not None
     breaker.success(circuit, decision.trial)
-    _finish_ok(attempt, outcome.result)
+    if not _finish_ok(attempt, outcome.result):
+        _mark_stopped(attempt)  # cancelled or timed out just as it completed
     return None
 
 
