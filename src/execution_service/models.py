@@ -62,6 +62,8 @@ class Execution(Base):
         Index("ix_executions_status_heartbeat", "status", "heartbeat_at"),
         Index("ix_executions_graph_status", "graph_id", "status"),
         Index("ix_executions_status_finished", "status", "finished_at"),
+        # listing by status, newest first: one page read however many rows are stored
+        Index("ix_executions_status_created", "status", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

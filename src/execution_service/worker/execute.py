@@ -79,8 +79,9 @@ class ExecutionHooks:
     Progress is written at most every ``interval`` seconds (the first time ``interval``
     after the start): each write is a transaction, and a crew reports after every step.
     What is not written yet waits in ``pending``; the watcher writes it when it is due
-    (:meth:`flush_due`), a crew that fails or stops has it written (:meth:`flush`), and
-    a crew that completes drops it: the completion writes 100 % and every output.
+    (:meth:`flush_due`), a crew that fails has it written (:meth:`flush`), and a crew
+    that completes, or was stopped (its execution has moved on), drops it: the
+    completion writes 100 % and every output.
     """
 
     def __init__(self, attempt: Attempt, stop: threading.Event, interval: float = 0.0) -> None:
