@@ -31,6 +31,7 @@ class LLMSpec(_Strict):
         if value is not None and value.startswith("EXEC_"):
             raise ValueError("the service's own EXEC_ settings cannot be used as a provider key")
         return value
+
     temperature: float | None = Field(default=None, ge=0, le=2)
     timeout_seconds: float | None = Field(default=None, gt=0)
 
