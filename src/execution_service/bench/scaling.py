@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from . import baseline
-from .seed import sample_graph, sample_ids, seed
+from .seed import sample_graph, sample_ids, seed, wipe
 from .service_runs import Service
 from .stack import BenchStack
 from .stats import latency_ms
@@ -53,9 +53,13 @@ def _timed(service: Service, path: str, times: int) -> list[float]:
 def rows_curve(
     stack: BenchStack, service: Service, levels: list[int], executions: int, clients: int
 ) -> list[dict[str, Any]]:
-    """At each number of stored executions: the cost of running more, and of reading."""
+    """At each number of stored executions: the cost of running more, and of reading.
+
+    The table is emptied first (earlier phases left thousands of rows), then filled up
+    to each level in turn; the executions each level runs are counted in the next."""
     rng = random.Random(3)
     points = []
+    wipe(service.engine)
     for level in sorted(levels):
         start = time.perf_counter()
         added = seed(service.engine, level, rng=rng)
