@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -74,10 +76,21 @@ def _sessionmaker_for(url: str, readonly: bool) -> sessionmaker[Session]:
     return factory
 
 
+# SQLite has one writer at a time; a writer that finds the lock taken sleeps and retries
+# with growing sleeps (up to 100 ms each), so under many writers some wait far longer
+# than the lock is held. The threads of one process queue on this lock instead.
+_sqlite_writer = threading.RLock()
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """A write transaction: commits on success, rolls back on error."""
-    with _sessionmaker_for(get_settings().database_url, False)() as session, session.begin():
+    url = get_settings().database_url
+    with contextlib.ExitStack() as stack:
+        if url.startswith("sqlite"):
+            stack.enter_context(_sqlite_writer)
+        session = stack.enter_context(_sessionmaker_for(url, False)())
+        stack.enter_context(session.begin())
         yield session
 
 
