@@ -35,6 +35,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -454,14 +455,16 @@ class ServicesTestStack:
                 process.kill()
         return len(pool)
 
-    def restart_workers(self) -> None:
+    def restart_workers(self) -> datetime:
         """Stop every worker the way an operator does (SIGTERM: warm shutdown) and, once
-        none is left, start them all again: whatever they held must be back in Redis."""
+        none is left, start them all again: whatever they held must be back in Redis.
+        Returns the moment no worker was left."""
         workers = [self._worker_process(name) for name in self.worker_names]
         for child in workers:
             child.signal_group(signal.SIGTERM)
         if not wait_until(lambda: not any(c.survivors() for c in workers), 30, 0.05):
             raise RuntimeError("the workers did not shut down within 30 s")
+        all_down = datetime.now(UTC)
         for child in workers:
             child.popen.wait(timeout=5)
             child.log.close()
@@ -470,6 +473,7 @@ class ServicesTestStack:
             short = name.split("@")[0]
             self._spawn(f"worker-{short}", "worker", "--hostname", f"{short}@%h")
         self._ready("the restarted workers", self._all_workers_answer, timeout=60)
+        return all_down
 
     def _all_workers_answer(self) -> bool:
         return self.running_workers() == sorted(self.worker_names)
