@@ -156,10 +156,6 @@ def attempts_taken(w: World, count: int) -> None:
     assert_that(len(starts), equal_to(count))
 
 
-def error_attempt(w: World, count: int) -> None:
-    assert_that(w.focus()["error"], has_entries(attempt=count))
-
-
 # -- secrets ------------------------------------------------------------------------------
 
 

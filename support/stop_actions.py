@@ -298,10 +298,6 @@ def attempts_fewer_than(w: World, count: int) -> None:
     assert_that(w.focus()["attempt"], less_than(count))
 
 
-def attempts_exactly(w: World, count: int) -> None:
-    assert_that(w.focus()["attempt"], equal_to(count))
-
-
 def queue_with_queue_deadline(w: World, seconds: float) -> None:
     queue_waiting(w, queue_timeout_seconds=seconds)
 

@@ -57,10 +57,6 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
-def get_engine() -> Engine:
-    return _engine_for(get_settings().database_url)
-
-
 def _sessionmaker_for(url: str, readonly: bool) -> sessionmaker[Session]:
     key = (url, readonly)
     factory = _sessionmakers.get(key)

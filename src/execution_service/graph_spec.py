@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -158,7 +158,3 @@ class GraphSpec(_Strict):
     def task_label(self, index: int) -> str:
         task = self.tasks[index]
         return task.name or f"task {index + 1}"
-
-
-def parse_graph(definition: dict[str, Any]) -> GraphSpec:
-    return GraphSpec.model_validate(definition)

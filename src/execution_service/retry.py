@@ -7,17 +7,6 @@ import random
 from .graph_spec import RetryPolicy
 
 
-def delay_bounds(
-    policy: RetryPolicy, attempt: int, retry_after: float | None = None
-) -> tuple[float, float]:
-    """The shortest and longest wait before attempt ``attempt + 1``."""
-    ceiling = min(policy.max_delay_seconds, policy.base_delay_seconds * 2 ** (attempt - 1))
-    floor = ceiling * (1 - policy.jitter)
-    if retry_after is not None:
-        floor, ceiling = max(floor, retry_after), max(ceiling, retry_after)
-    return floor, ceiling
-
-
 def backoff_delay(
     policy: RetryPolicy,
     attempt: int,

@@ -42,10 +42,6 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 
-def can_move(source: str, target: str) -> bool:
-    return Status(target) in ALLOWED.get(Status(source), frozenset())
-
-
 _EXECUTIONS = cast(Table, Execution.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
 _EVENT_COLUMNS = ("execution_id", "from_status", "to_status", "attempt", "at", "message", "details")

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, func, select, update
 from ..models import Execution
 from .http import Http
 from .load import QueueLoad, probe_in_background, queue_in_background, stop_event
-from .stack import SERVICE_QUEUE, BenchStack
+from .stack import BenchStack
 from .stats import latency_ms
 
 ENDED = ("completed", "failed", "cancelled", "timed_out")
@@ -231,8 +231,3 @@ class Service:
             "deadline_to_timed_out": latency_ms(reported),
             "deadline_to_stopped": latency_ms(stopped),
         }
-
-    def broker_idle(self) -> bool:
-        with self.stack.redis_client() as client:
-            keys = [k.decode() for k in client.keys(f"{SERVICE_QUEUE}*")]
-            return not any(client.llen(k) for k in keys) and not client.hlen("unacked")
