@@ -11,6 +11,11 @@ counted), ``open`` (calls fail fast with ``CIRCUIT_OPEN`` until the cool-down
 has passed), ``half_open`` (exactly one trial call is let through; its success
 closes the circuit, its failure opens it again). A trial that ends without a
 verdict (cancelled, or a non-provider error) hands the trial to the next call.
+
+A call let through a closed circuit with no failures counted (``Decision.clean``)
+need not report its success: the success would change nothing it saw, so the
+caller skips that round trip. (Failures another worker counted while it ran are
+then reset by the next call that saw them, not by this one.)
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class Decision:
     allowed: bool
     trial: bool = False
     retry_in: float = 0.0
+    clean: bool = False
+    """Closed with no failures counted when acquired: a success need not be reported."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ class MemoryBreaker:
         with self._lock:
             c = self._circuits.setdefault(name, _Circuit())
             if c.state == "closed":
-                return Decision(True)
+                return Decision(True, clean=c.failures == 0)
             if c.state == "open":
                 if now < c.opened_at + self.cooldown:
                     return Decision(False, retry_in=c.opened_at + self.cooldown - now)
@@ -132,8 +139,12 @@ _ACQUIRE = (
     _NOW
     + """
 local cooldown, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-if state == 'closed' then return {1, 0, '0'} end
+local found = redis.call('HMGET', KEYS[1], 'state', 'failures')
+local state = found[1] or 'closed'
+if state == 'closed' then
+  if tonumber(found[2] or '0') == 0 then return {1, 0, '0', 1} end
+  return {1, 0, '0', 0}
+end
 if state == 'open' then
   local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at') or '0')
   if now < opened + cooldown then return {0, 0, tostring(opened + cooldown - now)} end
@@ -214,10 +225,10 @@ class RedisBreaker:
         return self.prefix + name
 
     def acquire(self, name: str) -> Decision:
-        allowed, trial, retry_in = self._acquire(
+        allowed, trial, retry_in, *clean = self._acquire(
             keys=[self._key(name)], args=[self.cooldown, self.lease]
         )
-        return Decision(bool(allowed), bool(trial), float(retry_in))
+        return Decision(bool(allowed), bool(trial), float(retry_in), bool(clean and clean[0]))
 
     def success(self, name: str, trial: bool) -> None:
         self._success(keys=[self._key(name)], args=[int(trial)])

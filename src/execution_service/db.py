@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import get_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled PostgreSQL connection is pinged when it is checked out after lying idle
+this long; one used more recently is handed out as it is (a ping is a round trip, and
+a worker checks connections out several times per execution). A connection that died
+in between fails its first statement, which invalidates the whole pool: :func:`write`
+runs its work again on a fresh connection then."""
 
 
 def make_engine(url: str) -> Engine:
@@ -19,7 +32,33 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # LIFO: the connection used last goes out first, so the few a process needs stay warm
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_use_lifo=True)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for connections idle for ``PING_AFTER_IDLE_SECONDS``."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        used_at = record.info.get("used_at")
+        if used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the connection did not answer a ping") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -98,9 +137,42 @@ def read_scope() -> Iterator[Session]:
         yield session
 
 
+_autocommit: dict[str, Engine] = {}
+
+
+def _autocommit_engine(url: str) -> Engine:
+    engine = _autocommit.get(url)
+    if engine is None:
+        engine = _autocommit[url] = _engine_for(url).execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
+def write(work: Callable[[Connection], T]) -> T:
+    """Run ``work``'s writes: on PostgreSQL in autocommit (each statement commits by
+    itself, with no BEGIN and COMMIT round trips: for work that is one statement, or
+    compare-and-set statements that need not commit together), on SQLite in a write
+    transaction. When the connection turns out to be broken (the database restarted
+    since it was last used), ``work`` runs once more on a fresh one: it must be safe to
+    run twice, as a compare-and-set is (the second finds the move made, or not)."""
+    url = get_settings().database_url
+    for tries in (1, 2):
+        try:
+            if url.startswith("sqlite"):
+                with session_scope() as session:
+                    return work(session.connection())
+            with _autocommit_engine(url).connect() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if tries == 2 or not exc.connection_invalidated:
+                raise
+            log.warning("the database connection was lost (%s); trying again", exc.orig)
+    raise AssertionError("unreachable")
+
+
 def reset_engines(close: bool = True) -> None:
     """Forget the engines; ``close=False`` after a fork leaves the parent's sockets alone."""
     for engine in _engines.values():
         engine.dispose(close=close)
     _engines.clear()
     _sessionmakers.clear()
+    _autocommit.clear()

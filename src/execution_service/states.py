@@ -12,7 +12,7 @@ import uuid
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import Execution, ExecutionEvent, utcnow
@@ -68,6 +68,33 @@ def transition(
     UPDATE; otherwise the current status is read first, and the UPDATE is conditional
     on it (read again if somebody else moved the execution in between).
     """
+    session.flush()  # pending ORM changes go first: the rest is plain SQL on its connection
+    return transition_on(
+        session.connection(),
+        execution_id,
+        target,
+        expected=expected,
+        values=values,
+        message=message,
+        details=details,
+        attempt=attempt,
+    )
+
+
+def transition_on(
+    conn: Connection,
+    execution_id: uuid.UUID,
+    target: Status,
+    *,
+    expected: frozenset[Status] | None = None,
+    values: dict[str, Any] | None = None,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+    attempt: int | None = None,
+) -> Status | None:
+    """:func:`transition` on a connection. Every write is a compare-and-set, so it may
+    run in autocommit on PostgreSQL, where a move is one statement: no BEGIN and COMMIT
+    round trips around it."""
     sources = frozenset(s for s, targets in ALLOWED.items() if target in targets)
     if expected is not None:
         sources &= expected
@@ -75,8 +102,6 @@ def transition(
     changes: dict[str, Any] = {"status": target.value, **(values or {})}
     if target in TERMINAL:
         changes.setdefault("finished_at", now)
-    session.flush()  # pending ORM changes go first: the rest is plain SQL on its connection
-    conn = session.connection()
     params = {f"set_{key}": value for key, value in changes.items()}
     params.update(
         move_id=execution_id,
@@ -102,7 +127,7 @@ def transition(
         (source,) = sources
         return source if move_from(source) else None
     for _ in range(len(ALLOWED) + 1):
-        current = session.execute(
+        current = conn.execute(
             select(Execution.status).where(Execution.id == execution_id)
         ).scalar_one_or_none()
         if current is None or Status(current) not in sources:

@@ -25,15 +25,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import (
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from .. import states
 from ..breaker import get_breaker, provider_of
 from ..config import get_settings
-from ..db import read_scope, session_scope
+from ..db import read_scope, session_scope, write
 from ..errors import PROVIDER_OUTAGE_CODES, CircuitOpen, ErrorInfo, classify, error_info
 from ..graph_spec import GraphSpec
-from ..models import Execution, Graph, utcnow
+from ..models import Execution, ExecutionEvent, Graph, utcnow
 from ..retry import backoff_delay
 from ..runners.base import (
     RunContext,
@@ -135,11 +147,8 @@ class ExecutionHooks:
             if values is None:
                 return
             params = {f"set_{key}": value for key, value in values.items()}
-            with session_scope() as session:
-                session.connection().execute(
-                    _progress_statement(tuple(sorted(values))),
-                    {**_running_params(self.attempt), **params},
-                )
+            statement = _progress_statement(tuple(sorted(values)))
+            write(lambda conn: conn.execute(statement, {**_running_params(self.attempt), **params}))
 
     def discard(self) -> None:
         with self._lock:
@@ -226,9 +235,9 @@ def end_with(
     **details: Any,
 ) -> bool:
     """Move an execution to a failed/timed-out status with ``info`` as its error."""
-    with session_scope() as session:
-        moved = states.transition(
-            session,
+    moved = write(
+        lambda conn: states.transition_on(
+            conn,
             execution_id,
             target,
             expected=expected,
@@ -236,6 +245,7 @@ def end_with(
             message=info.message,
             details=_history_details(info, **details),
         )
+    )
     return moved is not None
 
 
@@ -257,8 +267,111 @@ def _spec_of(session: Any, graph_id: uuid.UUID) -> GraphSpec:
     return spec
 
 
+@functools.cache
+def _start_statement() -> Any:
+    """PostgreSQL: the move to running and its history row in one statement.
+
+    ``WITH old AS (SELECT status ... FOR UPDATE), moved AS (UPDATE ... FROM old WHERE
+    <queued or retrying, and not past its queue deadline or deadline> RETURNING ...),
+    event AS (INSERT INTO execution_events SELECT ... FROM moved) SELECT * FROM moved``:
+    it moves nothing when the execution is not waiting to run or is overdue (the
+    caller then takes the long way, which reports the timeout)."""
+    now = bindparam("now", type_=_C.heartbeat_at.type)
+    old = select(_C.id, _C.status).where(_C.id == _ID).with_for_update().cte("old")
+    waiting = (Status.QUEUED.value, Status.RETRYING.value)
+    deadline = case(
+        (_C.deadline_at.is_not(None), _C.deadline_at),
+        (
+            func.coalesce(_C.timeout_seconds, 0) != 0,
+            now + _C.timeout_seconds * literal_column("interval '1 second'"),
+        ),
+        else_=null(),
+    )
+    moved = (
+        update(_EXECUTIONS)
+        .where(
+            _C.id == old.c.id,
+            _C.status == old.c.status,
+            _C.status.in_(waiting),
+            or_(
+                _C.status != Status.QUEUED.value,
+                _C.queue_deadline_at.is_(None),
+                _C.queue_deadline_at > now,
+            ),
+            or_(_C.status != Status.RETRYING.value, _C.deadline_at.is_(None), _C.deadline_at > now),
+        )
+        .values(
+            status=Status.RUNNING.value,
+            attempt=_C.attempt + 1,
+            worker=bindparam("worker", type_=_C.worker.type),
+            started_at=func.coalesce(_C.started_at, now),
+            deadline_at=deadline,
+            heartbeat_at=now,
+            stopped_at=null(),
+        )
+        .returning(
+            _C.id,
+            old.c.status.label("from_status"),
+            _C.attempt,
+            _C.max_attempts,
+            _C.inputs,
+            _C.graph_id,
+            _C.deadline_at,
+        )
+        .cte("moved")
+    )
+    events = cast(Table, ExecutionEvent.__table__)
+    event = (
+        insert(events)
+        .from_select(
+            ("execution_id", "from_status", "to_status", "attempt", "at", "message"),
+            select(
+                moved.c.id,
+                moved.c.from_status,
+                literal(Status.RUNNING.value, events.c.to_status.type),
+                moved.c.attempt,
+                now,
+                bindparam("message", type_=events.c.message.type),
+            ),
+        )
+        .cte("event")
+    )
+    return select(
+        moved.c.attempt,
+        moved.c.max_attempts,
+        moved.c.inputs,
+        moved.c.graph_id,
+        moved.c.deadline_at,
+    ).add_cte(event)
+
+
 def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
-    """Move a queued (or retrying) execution to running: one read, one conditional write."""
+    """Move a queued (or retrying) execution to running.
+
+    On PostgreSQL one statement in autocommit (see :func:`_start_statement`); when it
+    moves nothing, or on SQLite, one read and one conditional write."""
+    if not get_settings().database_url.startswith("sqlite"):
+        params = {
+            "run_id": execution_id,
+            "now": utcnow(),
+            "worker": worker,
+            "message": f"started on {worker}",
+        }
+        row = write(lambda conn: conn.execute(_start_statement(), params).one_or_none())
+        if row is not None:
+            spec = _specs.get(row.graph_id)
+            if spec is None:
+                with read_scope() as session:
+                    spec = _spec_of(session, row.graph_id)
+            return Attempt(
+                execution_id, row.attempt, row.max_attempts, spec, row.inputs, row.deadline_at
+            )
+    return _start_slowly(execution_id, worker)
+
+
+def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
+    """Move a queued (or retrying) execution to running: one read, one conditional write;
+    or to timed out when it is past its queue deadline or deadline."""
     now = utcnow()
     with session_scope() as session:
         row = session.connection().execute(_START_READ, {"run_id": execution_id}).one_or_none()
@@ -308,32 +421,36 @@ def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
 
 def _finish_ok(attempt: Attempt, result: RunResult) -> bool:
     """Record the result; the crew has ended, so this is also when the worker let go."""
-    with session_scope() as session:
-        moved = states.transition(
-            session,
+    values = _completion_values(result)
+    moved = write(
+        lambda conn: states.transition_on(
+            conn,
             attempt.execution_id,
             Status.COMPLETED,
             expected=frozenset({Status.RUNNING}),
             attempt=attempt.number,
-            values={
-                "stopped_at": utcnow(),
-                "result": {"raw": result.raw},
-                "outputs": {
-                    "tasks": [
-                        {"task": t.name, "agent": t.agent, "raw": t.raw} for t in result.tasks
-                    ]
-                },
-                "progress_percent": 100.0,
-                "current_task": None,
-                "progress_message": "completed",
-                "error_code": None,
-                "error_category": None,
-                "error_message": None,
-                "error_retryable": None,
-                "error_details": None,
-            },
+            values=values,
         )
+    )
     return moved is not None
+
+
+def _completion_values(result: RunResult) -> dict[str, Any]:
+    return {
+        "stopped_at": utcnow(),
+        "result": {"raw": result.raw},
+        "outputs": {
+            "tasks": [{"task": t.name, "agent": t.agent, "raw": t.raw} for t in result.tasks]
+        },
+        "progress_percent": 100.0,
+        "current_task": None,
+        "progress_message": "completed",
+        "error_code": None,
+        "error_category": None,
+        "error_message": None,
+        "error_retryable": None,
+        "error_details": None,
+    }
 
 
 def _after_failure(attempt: Attempt, info: ErrorInfo) -> float | None:
@@ -348,9 +465,9 @@ def _after_failure(attempt: Attempt, info: ErrorInfo) -> float | None:
         if attempt.deadline is not None:
             # never wait past the deadline: the next message then reports the timeout
             delay = max(0.0, min(delay, (attempt.deadline - utcnow()).total_seconds()))
-    with session_scope() as session:
-        moved = states.transition(
-            session,
+    moved = write(
+        lambda conn: states.transition_on(
+            conn,
             attempt.execution_id,
             Status.RETRYING if retry else Status.FAILED,
             expected=frozenset({Status.RUNNING}),
@@ -361,6 +478,7 @@ def _after_failure(attempt: Attempt, info: ErrorInfo) -> float | None:
             else _history_details(info),
             attempt=attempt.number,
         )
+    )
     if moved is None:  # somebody else ended it first (a cancel, the deadline)
         _mark_stopped(attempt)
         return None
@@ -392,13 +510,11 @@ def _status_of(attempt: Attempt) -> tuple[str | None, int | None]:
 
 
 def _heartbeat(attempt: Attempt) -> None:
-    with session_scope() as session:
-        session.connection().execute(_HEARTBEAT, {**_running_params(attempt), "now": utcnow()})
+    write(lambda conn: conn.execute(_HEARTBEAT, {**_running_params(attempt), "now": utcnow()}))
 
 
 def _mark_stopped(attempt: Attempt) -> None:
-    with session_scope() as session:
-        session.connection().execute(_STOPPED, {**_running_params(attempt), "now": utcnow()})
+    write(lambda conn: conn.execute(_STOPPED, {**_running_params(attempt), "now": utcnow()}))
 
 
 def _supervise(attempt: Attempt) -> _Outcome:
@@ -504,7 +620,8 @@ def run_execution(execution_id: str, worker: str) -> float | None:
             breaker.release(circuit, decision.trial)
         return _after_failure(attempt, info)
     assert outcome.result is not None
-    breaker.success(circuit, decision.trial)
+    if not decision.clean:  # a clean success changes nothing: no round trip for it
+        breaker.success(circuit, decision.trial)
     if not _finish_ok(attempt, outcome.result):
         _mark_stopped(attempt)  # cancelled or timed out just as it completed
     return None
