@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import JSON, Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -169,6 +169,89 @@ def write(work: Callable[[Connection], T]) -> T:
     raise AssertionError("unreachable")
 
 
+class DriverStatement:
+    """A statement compiled once for PostgreSQL (psycopg), run on the driver's connection.
+
+    For the few statements a worker runs for every execution: going through SQLAlchemy's
+    execution (a ``Connection``, the compiled cache, bind and result processing) costs
+    more CPU than the statement's round trip. Values are the driver's own (``uuid``,
+    aware ``datetime``, ``str``, numbers); JSON parameters are wrapped here, None as JSON
+    ``null`` (as SQLAlchemy's ``JSON`` type does). Rows are the driver's tuples."""
+
+    def __init__(self, statement: Any, engine: Engine) -> None:
+        from psycopg.types.json import Json
+
+        compiled = statement.compile(dialect=engine.dialect)
+        if compiled.post_compile_params:
+            raise ValueError("a driver statement cannot have expanding parameters")
+        self.sql: str = compiled.string
+        self.defaults: dict[str, Any] = {}
+        self._json: list[str] = []
+        self._wrap = Json
+        for bind, name in compiled.bind_names.items():
+            if isinstance(bind.type, JSON):
+                self._json.append(name)
+            if bind.value is not None and bind.callable is None:
+                self.defaults[name] = bind.value
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        found = {**self.defaults, **values}
+        for name in self._json:
+            found[name] = self._wrap(found.get(name))
+        return found
+
+
+_driver_statements: dict[tuple[str, int], tuple[Any, DriverStatement]] = {}
+
+
+def driver_statement(statement: Any) -> DriverStatement:
+    """``statement`` compiled for the configured PostgreSQL database, once."""
+    url = get_settings().database_url
+    key = (url, id(statement))
+    found = _driver_statements.get(key)
+    if found is None or found[0] is not statement:
+        found = _driver_statements[key] = (statement, DriverStatement(statement, _engine_for(url)))
+    return found[1]
+
+
+def uses_psycopg() -> bool:
+    """Whether the database is PostgreSQL through psycopg 3 (:func:`driver_write` works)."""
+    url = get_settings().database_url
+    if url.startswith("sqlite"):
+        return False
+    dialect = _engine_for(url).dialect
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def driver_write(work: Callable[[Any], T]) -> T:
+    """Run ``work`` on a pooled psycopg connection in autocommit (PostgreSQL only).
+
+    Like :func:`write`: a connection idle for a while is pinged when checked out, and a
+    connection found broken (the database restarted) invalidates the pool's connections
+    and ``work`` runs once more on a fresh one, so it must be safe to run twice."""
+    engine = _engine_for(get_settings().database_url)
+    for tries in (1, 2):
+        pooled = engine.raw_connection()
+        driver: Any = pooled.driver_connection
+        try:
+            driver.autocommit = True
+            try:
+                return work(driver)
+            finally:
+                if not (driver.closed or driver.broken):
+                    driver.autocommit = False
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if not engine.dialect.is_disconnect(exc, driver, None):
+                raise
+            engine.pool._invalidate(pooled, exc)  # as SQLAlchemy does on a disconnect
+            if tries == 2:
+                raise
+            log.warning("the database connection was lost (%s); trying again", exc)
+        finally:
+            pooled.close()
+    raise AssertionError("unreachable")
+
+
 def reset_engines(close: bool = True) -> None:
     """Forget the engines; ``close=False`` after a fork leaves the parent's sockets alone."""
     for engine in _engines.values():
@@ -176,3 +259,4 @@ def reset_engines(close: bool = True) -> None:
     _engines.clear()
     _sessionmakers.clear()
     _autocommit.clear()
+    _driver_statements.clear()

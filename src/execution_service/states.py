@@ -138,6 +138,44 @@ def transition_on(
     return None
 
 
+def transition_on_driver(
+    driver: Any,
+    execution_id: uuid.UUID,
+    target: Status,
+    source: Status,
+    *,
+    values: dict[str, Any] | None = None,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+    attempt: int | None = None,
+) -> bool:
+    """:func:`transition` from one status, on PostgreSQL, on a psycopg connection (see
+    :class:`~execution_service.db.DriverStatement`): one statement, no SQLAlchemy
+    execution around it. Returns whether it moved."""
+    from .db import driver_statement
+
+    if target not in ALLOWED.get(source, frozenset()):
+        return False
+    now = utcnow()
+    changes: dict[str, Any] = {"status": target.value, **(values or {})}
+    if target in TERMINAL:
+        changes.setdefault("finished_at", now)
+    params = {f"set_{key}": value for key, value in changes.items()}
+    params.update(
+        move_id=execution_id,
+        move_attempt=attempt,
+        move_from=source.value,
+        event_from=source.value,
+        event_to=target.value,
+        event_at=now,
+        event_message=message,
+        event_details=details,
+    )
+    move, _ = _statements(True, tuple(sorted(changes)), attempt is not None)
+    statement = driver_statement(move)
+    return driver.execute(statement.sql, statement.params(params)).fetchone() is not None
+
+
 @functools.lru_cache(maxsize=128)
 def _statements(postgres: bool, keys: tuple[str, ...], by_attempt: bool) -> tuple[Any, Any]:
     """The statements of a move, built once per shape (building and keying a statement

@@ -42,7 +42,14 @@ from sqlalchemy import (
 from .. import states
 from ..breaker import get_breaker, provider_of
 from ..config import get_settings
-from ..db import read_scope, session_scope, write
+from ..db import (
+    driver_statement,
+    driver_write,
+    read_scope,
+    session_scope,
+    uses_psycopg,
+    write,
+)
 from ..errors import PROVIDER_OUTAGE_CODES, CircuitOpen, ErrorInfo, classify, error_info
 from ..graph_spec import GraphSpec
 from ..models import Execution, ExecutionEvent, Graph, utcnow
@@ -292,7 +299,7 @@ def _start_statement() -> Any:
         .where(
             _C.id == old.c.id,
             _C.status == old.c.status,
-            _C.status.in_(waiting),
+            or_(*(_C.status == status for status in waiting)),
             or_(
                 _C.status != Status.QUEUED.value,
                 _C.queue_deadline_at.is_(None),
@@ -350,22 +357,24 @@ def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
 
     On PostgreSQL one statement in autocommit (see :func:`_start_statement`); when it
     moves nothing, or on SQLite, one read and one conditional write."""
-    if not get_settings().database_url.startswith("sqlite"):
+    if uses_psycopg():
         params = {
             "run_id": execution_id,
             "now": utcnow(),
             "worker": worker,
             "message": f"started on {worker}",
         }
-        row = write(lambda conn: conn.execute(_start_statement(), params).one_or_none())
+        statement = driver_statement(_start_statement())
+        row = driver_write(
+            lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
+        )
         if row is not None:
-            spec = _specs.get(row.graph_id)
+            number, max_attempts, inputs, graph_id, deadline = row
+            spec = _specs.get(graph_id)
             if spec is None:
                 with read_scope() as session:
-                    spec = _spec_of(session, row.graph_id)
-            return Attempt(
-                execution_id, row.attempt, row.max_attempts, spec, row.inputs, row.deadline_at
-            )
+                    spec = _spec_of(session, graph_id)
+            return Attempt(execution_id, number, max_attempts, spec, inputs, deadline)
     return _start_slowly(execution_id, worker)
 
 
@@ -422,6 +431,17 @@ def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
 def _finish_ok(attempt: Attempt, result: RunResult) -> bool:
     """Record the result; the crew has ended, so this is also when the worker let go."""
     values = _completion_values(result)
+    if uses_psycopg():
+        return driver_write(
+            lambda driver: states.transition_on_driver(
+                driver,
+                attempt.execution_id,
+                Status.COMPLETED,
+                Status.RUNNING,
+                attempt=attempt.number,
+                values=values,
+            )
+        )
     moved = write(
         lambda conn: states.transition_on(
             conn,
