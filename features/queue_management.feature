@@ -34,6 +34,13 @@ Feature: Operators see the queue at a glance, and a graph cannot flood it
     And the refusal says when to try again
     And nothing was written
 
+  Scenario: Many clients queueing at once never go past a graph's limit
+    Given a graph that allows 5 executions queued or running at once
+    And every worker is busy with a long execution
+    When 24 clients queue an execution of the graph at the same moment
+    Then 5 are accepted and 19 are refused with the code "QUEUE_LIMIT_REACHED"
+    And the graph has 5 executions queued or running
+
   Scenario: Once the graph's executions finish, queueing is accepted again
     Given a graph that allows 3 executions queued or running at once
     And 3 executions of the graph that have completed

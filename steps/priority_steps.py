@@ -136,6 +136,21 @@ def step_another(context):
     queue.queue_another(context.world)
 
 
+@when("{clients:d} clients queue an execution of the graph at the same moment")
+def step_at_once(context, clients):
+    queue.queue_at_once(context.world, clients)
+
+
+@then('{accepted:d} are accepted and {refused:d} are refused with the code "{code}"')
+def step_accepted_refused(context, accepted, refused, code):
+    queue.accepted_and_refused(context.world, accepted, refused, code)
+
+
+@then("the graph has {count:d} executions queued or running")
+def step_graph_active(context, count):
+    queue.graph_active(context.world, count)
+
+
 @then("the refusal says when to try again")
 def step_retry_after(context):
     queue.says_when_to_retry(context.world)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,10 @@ from hamcrest import (
     none,
 )
 
+from .client import ApiClient
 from .execution_actions import drain
 from .graphs import graph_definition
+from .load import Timings, crowd
 from .matchers import has_status, is_error
 from .polling import eventually
 from .world import World
@@ -193,6 +196,40 @@ def queue_another(w: World) -> None:
     w.response = w.api.queue(w.the_graph()["id"])
     if w.response.status_code == 202:
         w.execution = w.response.json()
+
+
+def queue_at_once(w: World, clients: int) -> None:
+    """``clients`` users queue one execution of the graph each, all at the same moment."""
+    graph_id = w.the_graph()["id"]
+    answers: list[tuple[int, Any]] = []
+
+    def user(api: ApiClient, timings: Timings) -> None:
+        response = api.queue(graph_id)
+        with timings.lock:
+            answers.append((response.status_code, response.json()))
+
+    timings = crowd(w.stack.base_url, [user] * clients)
+    assert_that(timings.failures, equal_to([]))
+    w.before["answers"] = answers
+
+
+def accepted_and_refused(w: World, accepted: int, refused: int, code: str) -> None:
+    answers = w.before["answers"]
+    outcomes = Counter(
+        "accepted" if status == 202 else f"{status} {body['error']['code']}"
+        for status, body in answers
+    )
+    assert_that(dict(outcomes), equal_to({"accepted": accepted, f"429 {code}": refused}))
+
+
+def graph_active(w: World, count: int) -> None:
+    graph_id = w.the_graph()["id"]
+    active = [
+        e
+        for status in ("queued", "running")
+        for e in w.api.list(status=status, graph_id=graph_id, limit=500)["items"]
+    ]
+    assert_that(len(active), equal_to(count))
 
 
 def failed_executions(w: World, count: int) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import logging
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -16,12 +15,12 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from . import states
+from .admission import QueueOrder, admit_one
 from .breaker import get_breaker
 from .config import get_settings
 from .db import read_scope, session_scope
 from .dispatch import publish
 from .errors import (
-    BrokerUnavailable,
     ExecutionFinished,
     ExecutionNotFound,
     ExecutionNotQueued,
@@ -29,7 +28,6 @@ from .errors import (
     InvalidRequest,
     NotFound,
     PriorityNotRaised,
-    QueueLimitReached,
 )
 from .graph_spec import GraphSpec
 from .models import Execution, ExecutionEvent, Graph, utcnow
@@ -37,8 +35,6 @@ from .priorities import PRIORITY_RANK, Priority
 from .states import Status
 from .views import event_view, execution_view, graph_view
 from .worker import presence
-
-log = logging.getLogger(__name__)
 
 
 def create_graph(spec: GraphSpec) -> dict[str, Any]:
@@ -49,37 +45,11 @@ def create_graph(spec: GraphSpec) -> dict[str, Any]:
         return graph_view(graph)
 
 
-def _live_graph(session: Any, graph_id: uuid.UUID, lock: bool = False) -> Graph:
-    # the lock serialises queueing per graph, so the queue limit cannot be overshot
-    graph = session.get(Graph, graph_id, with_for_update=lock)
+def _live_graph(session: Any, graph_id: uuid.UUID) -> Graph:
+    graph = session.get(Graph, graph_id)
     if graph is None or graph.deleted_at is not None:
         raise GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
     return graph
-
-
-def _lock_live_graph(session: Any, graph_id: uuid.UUID) -> None:
-    """Lock the graph's row until the commit (FOR NO KEY UPDATE: an execution inserted
-    in this transaction already holds its KEY SHARE lock) and check it is not deleted."""
-    row = session.execute(
-        select(Graph.deleted_at).where(Graph.id == graph_id).with_for_update(key_share=True)
-    ).one_or_none()
-    if row is None or row.deleted_at is not None:
-        raise GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
-
-
-# a graph's definition never changes once created: each process parses each one once
-_specs: dict[uuid.UUID, GraphSpec] = {}
-_SPECS_KEPT = 1024
-
-
-def _spec_of(session: Any, graph_id: uuid.UUID) -> GraphSpec:
-    spec = _specs.get(graph_id)
-    if spec is None:
-        spec = GraphSpec.model_validate(_live_graph(session, graph_id).definition)
-        if len(_specs) >= _SPECS_KEPT:
-            _specs.pop(next(iter(_specs)))
-        _specs[graph_id] = spec
-    return spec
 
 
 def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
@@ -93,28 +63,6 @@ def delete_graph(graph_id: uuid.UUID) -> None:
         _live_graph(session, graph_id).deleted_at = utcnow()
 
 
-def _check_queue_limit(session: Any, graph_id: uuid.UUID, spec: GraphSpec, adding: int = 0) -> None:
-    """Refuse when the graph is at its limit; ``adding``: the session's own new executions,
-    already counted (they are inserted before the graph is locked)."""
-    settings = get_settings()
-    limit = spec.settings.max_active_executions or settings.max_active_per_graph
-    active = session.execute(
-        select(func.count()).where(
-            Execution.graph_id == graph_id,
-            Execution.status.in_([s.value for s in states.ACTIVE]),
-        )
-    ).scalar_one()
-    active -= adding
-    if active >= limit:
-        wait = settings.queue_limit_retry_after_seconds
-        raise QueueLimitReached(
-            f"Graph {graph_id} already has {active} executions queued or running; "
-            f"its limit is {limit}. Try again in {wait} s.",
-            {"graph_id": str(graph_id), "active": active, "limit": limit},
-            headers={"Retry-After": str(wait)},
-        )
-
-
 def queue_execution(
     graph_id: uuid.UUID,
     inputs: dict[str, Any],
@@ -122,58 +70,12 @@ def queue_execution(
     timeout_seconds: float | None = None,
     queue_timeout_seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Record a queued execution, then hand it to the broker.
+    """Record a queued execution, then hand it to the broker (see :mod:`.admission`).
 
     If the broker refuses the message the execution is marked failed (never
     left queued with no message behind it) and the caller is told.
     """
-    settings = get_settings()
-    now = utcnow()
-    with session_scope() as session:
-        spec = _spec_of(session, graph_id)
-        execution = Execution(
-            graph_id=graph_id,
-            status=Status.QUEUED.value,
-            priority=priority.value,
-            inputs=inputs,
-            timeout_seconds=timeout_seconds
-            or spec.settings.timeout_seconds
-            or settings.default_timeout_seconds,
-            max_attempts=spec.settings.retry.max_attempts,
-            attempt=0,
-            created_at=now,
-            queue_deadline_at=(
-                now + timedelta(seconds=queue_timeout_seconds) if queue_timeout_seconds else None
-            ),
-        )
-        session.add(execution)
-        session.flush()
-        states.record_creation(session, execution)
-        session.flush()
-        # the graph's lock serialises queueing per graph, so the queue limit cannot be
-        # overshot; taken last, it is held only for the count and the commit
-        _lock_live_graph(session, graph_id)
-        _check_queue_limit(session, graph_id, spec, adding=1)
-        view = execution_view(execution)
-    try:
-        publish(view["id"], priority, view["timeout_seconds"])
-    except Exception as exc:  # the broker is down: say so, lose nothing
-        log.exception("could not publish execution %s", view["id"])
-        with session_scope() as session:
-            states.transition(
-                session,
-                execution.id,
-                Status.FAILED,
-                values={
-                    "error_code": BrokerUnavailable.code,
-                    "error_category": "transient",
-                    "error_message": "The queue is unavailable; the execution was not queued.",
-                    "error_retryable": True,
-                },
-                details={"exception": type(exc).__name__},
-            )
-        raise BrokerUnavailable("The queue is unavailable; try again shortly.") from exc
-    return view
+    return admit_one(QueueOrder(graph_id, inputs, priority, timeout_seconds, queue_timeout_seconds))
 
 
 def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:

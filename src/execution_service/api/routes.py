@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
 from .. import service
+from ..admission import QueueOrder, get_admission
 from ..graph_spec import GraphSpec
 from ..states import Status
+from .responses import json_response
 from .schemas import ExecutionChange, QueueRequest
 
 router = APIRouter(prefix="/api/v1")
@@ -40,21 +43,26 @@ def delete_graph(graph_id: uuid.UUID) -> Response:
 
 
 @router.post("/graphs/{graph_id}/executions", status_code=status.HTTP_202_ACCEPTED)
-def queue_execution(
+async def queue_execution(
     graph_id: uuid.UUID,
-    response: Response,
     request: Annotated[QueueRequest | None, Body()] = None,
-) -> dict[str, Any]:
+) -> Response:
+    # the admission threads record and publish it, with whatever else is being queued
+    # meanwhile (one transaction for all); the event loop waits without a thread
     request = request or QueueRequest()
-    execution = service.queue_execution(
+    order = QueueOrder(
         graph_id,
         request.inputs,
         request.priority,
         request.timeout_seconds,
         request.queue_timeout_seconds,
     )
-    response.headers["Location"] = f"/api/v1/executions/{execution['id']}"
-    return execution
+    execution = await asyncio.wrap_future(get_admission().submit(order))
+    return json_response(
+        execution,
+        status.HTTP_202_ACCEPTED,
+        {"Location": f"/api/v1/executions/{execution['id']}"},
+    )
 
 
 @router.get("/executions")
@@ -68,8 +76,8 @@ def list_executions(
 
 
 @router.get("/executions/{execution_id}")
-def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
-    return service.get_execution(execution_id)
+def get_execution(execution_id: uuid.UUID) -> Response:
+    return json_response(service.get_execution(execution_id))
 
 
 @router.patch("/executions/{execution_id}")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import baseline, chart, memory, report, scaling
+from .cpu import CpuMeter
 from .options import BenchOptions
 from .service_runs import Service
 from .stack import BenchStack
@@ -27,6 +28,13 @@ def _best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**middle, "runs": rates, "per_second": median(rates)}
 
 
+def _raw_end_to_end(stack: BenchStack, count: int) -> dict[str, Any]:
+    meter = CpuMeter(stack)
+    meter.start()
+    found = baseline.end_to_end(stack, count)
+    return {**found, "cpu_ms_per_execution": meter.per_execution(count)}
+
+
 def _raw(stack: BenchStack, options: BenchOptions) -> dict[str, Any]:
     _say(f"raw Celery: {options.workers} workers x {options.concurrency}, prefork")
     stack.start_workers(options.workers, "raw")
@@ -36,10 +44,9 @@ def _raw(stack: BenchStack, options: BenchOptions) -> dict[str, Any]:
             [baseline.publish_rate(stack, options.executions) for _ in range(options.repeat)]
         )
         _say(f"  apply_async publish: {publish['per_second']:,.0f}/s {publish['runs']}")
-        e2e = _best_of(
-            [baseline.end_to_end(stack, options.executions) for _ in range(options.repeat)]
-        )
+        e2e = _best_of([_raw_end_to_end(stack, options.executions) for _ in range(options.repeat)])
         _say(f"  no-op end to end: {e2e['per_second']:,.0f}/s {e2e['runs']}")
+        _say(f"  CPU ms per task: {e2e['cpu_ms_per_execution']}")
     finally:
         stack.stop_workers("raw")
     return {"publish": publish, "end_to_end": e2e}
@@ -53,6 +60,7 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         [service.end_to_end(options.executions, options.clients) for _ in range(options.repeat)]
     )
     _say(f"  zero-work end to end: {e2e['per_second']:,.0f}/s {e2e['runs']}")
+    _say(f"  CPU ms per execution: {e2e['cpu_ms_per_execution']}")
     probe_ids = [str(i) for i in _recent_ids(service, 500)]
     queueing = _best_of(
         [
@@ -65,7 +73,9 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         f"  API queueing: {queueing['per_second']:,.0f}/s {queueing['runs']}; status reads "
         f"p50/p95/p99 {status.get('p50_ms')}/{status.get('p95_ms')}/{status.get('p99_ms')} ms"
     )
+    _say(f"  CPU ms per queued execution: {queueing['cpu_ms_per_execution']}")
     _say(f"  workers draining a full queue: {queueing['drain_per_second']:,.0f}/s")
+    _say(f"  CPU ms per drained execution: {queueing['drain_cpu_ms_per_execution']}")
     cancel = service.cancel_latency(options.cancels, slots)
     _say(f"  cancel to stopped: {cancel['cancel_to_stopped']}")
     timeout = service.timeout_accuracy(options.timeouts, slots)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, func, select, update
 
 from ..models import Execution
+from .cpu import CpuMeter
 from .http import Http
 from .load import QueueLoad, probe_in_background, queue_in_background, stop_event
 from .stack import BenchStack
@@ -67,7 +68,9 @@ class Service:
         while (done := self._finished(graph_id)) < count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{done} of {count} executions finished in {timeout:g} s")
-            time.sleep(0.02)
+            # the time taken is read from the rows (the last finished_at), not from this
+            # loop: polling more often would not make it more exact, only load the database
+            time.sleep(0.1)
 
     def _last_finished(self, graph_id: str) -> datetime:
         with self.engine.connect() as conn:
@@ -90,6 +93,8 @@ class Service:
     def end_to_end(self, count: int, clients: int) -> dict[str, Any]:
         """Queue ``count`` zero-work executions with ``clients`` clients; time to the last one."""
         graph_id = self.graph()
+        meter = CpuMeter(self.stack)
+        meter.start()
         load = self.queue(graph_id, count, clients)
         self.wait_finished(graph_id, count)
         spent = self._last_finished(graph_id).timestamp() - load.started
@@ -100,6 +105,7 @@ class Service:
             "per_second": round(count / spent, 1),
             "queue_per_second": round(load.rate, 1),
             "queue_latency": latency_ms(load.latencies),
+            "cpu_ms_per_execution": meter.per_execution(count),
         }
 
     def queueing(self, count: int, clients: int, probe_ids: list[str]) -> dict[str, Any]:
@@ -112,15 +118,20 @@ class Service:
         probe = probe_in_background(self.stack.base_url, probe_ids, stop)
         time.sleep(1.0)  # the probe has started and warmed up before the load begins
         resumed = False
+        meter = CpuMeter(self.stack)
         try:
+            meter.start()
             load = self.queue(graph_id, count, clients)
             stop.set()
             samples: list[tuple[float, float]] = probe.result()
+            queue_cpu = meter.per_execution(count)  # with the probe's reads
+            meter.start()
             drain_start = time.time()
             self.stack.resume_consuming()
             resumed = True
             self.wait_finished(graph_id, count)
             drained = self._last_finished(graph_id).timestamp() - drain_start
+            drain_cpu = meter.per_execution(count)
         finally:
             stop.set()
             if not resumed:
@@ -141,6 +152,8 @@ class Service:
             "status_read_idle": latency_ms(idle),
             "drain_seconds": round(drained, 3),
             "drain_per_second": round(count / drained, 1),
+            "cpu_ms_per_execution": queue_cpu,
+            "drain_cpu_ms_per_execution": drain_cpu,
         }
 
     def _drop_queued(self, graph_id: str) -> None:

@@ -130,6 +130,14 @@ class BenchStack:
             f"{self.options.postgres}/postgres", autocommit=True, connect_timeout=3
         )
 
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL server processes serving the benchmark's database."""
+        with self._admin() as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.db_name,)
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def redis_client(self, db: int | None = None) -> redis.Redis:
         number = self.redis_db if db is None else db
         return redis.Redis.from_url(f"{self.options.redis}/{number}", socket_timeout=10)
