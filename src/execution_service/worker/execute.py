@@ -1,6 +1,7 @@
 """Runs one attempt of one execution: the database row, not the message, decides.
 
-The crew runs in a thread of its own; the task's thread watches it. Every
+The crew runs in a thread of its own (kept for the next attempt: see
+``crew_threads``); the task's thread watches it. Every
 ``stop_check_interval`` the watcher looks at the execution's row and its
 deadline: when the execution was cancelled (by the API) or reaches its
 deadline (the watcher marks it ``timed_out``), the crew is asked to stop at
@@ -15,7 +16,6 @@ way worth retrying; the Celery task then re-queues itself through the broker.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import logging
 import threading
@@ -64,6 +64,7 @@ from ..runners.base import (
     load_runner,
 )
 from ..states import Status
+from .crew_threads import crew_threads
 
 log = logging.getLogger(__name__)
 
@@ -512,13 +513,6 @@ class _Outcome:
     stopped: str | None = field(default=None)
 
 
-def _interrupt(thread: threading.Thread) -> None:
-    if thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(HardStop)
-        )
-
-
 def _status_of(attempt: Attempt) -> tuple[str | None, int | None]:
     with read_scope() as session:
         row = (
@@ -558,8 +552,7 @@ def _supervise(attempt: Attempt) -> _Outcome:
         finally:
             current_run.reset(token)
 
-    thread = threading.Thread(target=crew, name=f"crew-{attempt.execution_id}", daemon=True)
-    thread.start()
+    running = crew_threads.start(crew)
     deadline = attempt.deadline.timestamp() if attempt.deadline else None
     hard_stop_at = 0.0
     next_beat = time.monotonic() + settings.heartbeat_interval
@@ -567,8 +560,7 @@ def _supervise(attempt: Attempt) -> _Outcome:
         wait = settings.stop_check_interval
         if deadline is not None and outcome.stopped is None:
             wait = max(0.0, min(wait, deadline - time.time()))
-        thread.join(wait)
-        if not thread.is_alive():
+        if running.wait(wait):
             break
         now = time.monotonic()
         if outcome.stopped is None:
@@ -600,7 +592,7 @@ def _supervise(attempt: Attempt) -> _Outcome:
                 attempt.execution_id,
                 settings.stop_grace_seconds,
             )
-            _interrupt(thread)
+            running.interrupt(HardStop)
             break
     if outcome.stopped is None and isinstance(outcome.error, (StopRequested, HardStop)):
         outcome.stopped = "requested"
