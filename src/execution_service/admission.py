@@ -20,14 +20,14 @@ import logging
 import queue
 import threading
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, Uuid, bindparam, func, insert, select
 
 from . import states
 from .config import get_settings
@@ -44,7 +44,19 @@ log = logging.getLogger(__name__)
 
 _EXECUTIONS = cast(Table, Execution.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
-_ACTIVE = [s.value for s in states.ACTIVE]
+_ACTIVE = sorted(s.value for s in states.ACTIVE)
+_GRAPH_ID = bindparam("graph_id", type_=Uuid())
+_LOCK_AND_COUNT = (
+    select(
+        Graph.deleted_at,
+        select(func.count())
+        .where(Execution.graph_id == _GRAPH_ID, Execution.status.in_(_ACTIVE))
+        .scalar_subquery()
+        .label("active"),
+    )
+    .where(Graph.id == _GRAPH_ID)
+    .with_for_update(of=Graph.__table__, key_share=True)
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,10 @@ class QueueOrder:
 # a graph's definition never changes once created: each process parses each one once
 _specs: dict[uuid.UUID, GraphSpec] = {}
 _SPECS_KEPT = 1024
+
+
+# every column of an execution, for the view of a new one (what it has no value for yet)
+_NO_VALUES: dict[str, Any] = {column.name: None for column in _EXECUTIONS.columns}
 
 
 def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
@@ -130,26 +146,16 @@ def _record(
     default_limit = get_settings().max_active_per_graph
     with session_scope() as session:
         conn = session.connection()
-        # the graphs' locks (FOR NO KEY UPDATE, taken in one order) serialise queueing per
-        # graph across transactions and processes, so no limit can be overshot
-        live = {
-            row.id
-            for row in conn.execute(
-                select(Graph.id, Graph.deleted_at)
-                .where(Graph.id.in_(graph_ids))
-                .order_by(Graph.id)
-                .with_for_update(key_share=True)
-            )
-            if row.deleted_at is None
-        }
-        active: dict[uuid.UUID, int] = defaultdict(int)
-        active.update(
-            conn.execute(
-                select(Execution.graph_id, func.count())
-                .where(Execution.graph_id.in_(list(live)), Execution.status.in_(_ACTIVE))
-                .group_by(Execution.graph_id)
-            ).all()
-        )
+        # each graph's lock (FOR NO KEY UPDATE, taken in one order) serialises queueing
+        # per graph across transactions and processes, so no limit can be overshot; the
+        # same statement counts the graph's active executions
+        live: set[uuid.UUID] = set()
+        active: dict[uuid.UUID, int] = {}
+        for graph_id in graph_ids:
+            found = conn.execute(_LOCK_AND_COUNT, {"graph_id": graph_id}).first()
+            if found is not None and found.deleted_at is None:
+                live.add(graph_id)
+                active[graph_id] = found.active
         rows: list[dict[str, Any]] = []
         for index, order in enumerate(orders):
             if order.graph_id not in live:
@@ -214,7 +220,7 @@ def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
         except Exception as exc:  # the broker is down: say so, lose nothing
             answers[index] = _unpublished(answer["id"], exc)
             continue
-        answers[index] = execution_view(Execution(**answer))
+        answers[index] = execution_view(SimpleNamespace(**{**_NO_VALUES, **answer}))
     return answers
 
 
@@ -232,7 +238,7 @@ class Admission:
     request waiting (up to ``max_batch``) and admits them together.
     """
 
-    def __init__(self, threads: int = 2, max_batch: int = 64) -> None:
+    def __init__(self, threads: int = 1, max_batch: int = 64) -> None:
         self.max_batch = max_batch
         self._waiting: queue.SimpleQueue[tuple[QueueOrder, Future[dict[str, Any]]]] = (
             queue.SimpleQueue()

@@ -26,7 +26,7 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
-from . import memory_broker
+from . import memory_broker, redis_broker
 from .config import Settings, get_settings
 from .priorities import PRIORITY_STEPS
 
@@ -37,6 +37,9 @@ memory_broker.register()
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("execution_service", broker=settings.broker_url)
+    if settings.broker_url.startswith(("redis://", "rediss://")):
+        # kombu's Redis transport, reusing its Redis client (see redis_broker)
+        app.conf.broker_transport = redis_broker.TRANSPORT
     transport_options: dict[str, Any] = {
         "priority_steps": PRIORITY_STEPS,
         "sep": ":",

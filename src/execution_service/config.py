@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     # processes serving the API (uvicorn workers); each has its own connection pool
     api_workers: int = 1
+    # how often (seconds) an API process hands the GIL between its threads
+    api_switch_interval: float = 0.0005
     worker_concurrency: int = 2
     worker_pool: str = "prefork"
     runner: str = "execution_service.runners.crewai_runner:CrewAIRunner"

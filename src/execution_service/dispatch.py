@@ -22,6 +22,9 @@ def publish(
     get_celery().send_task(
         RUN_EXECUTION,
         args=[execution_id],
+        # what the worker logs of the message, given rather than computed by saferepr
+        argsrepr=f"['{execution_id}']",
+        kwargsrepr="{}",
         queue=settings.queue_name,
         priority=BROKER_PRIORITY[Priority(priority)],
         countdown=countdown,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
+
+from sqlalchemy import Row
 
 from .models import Execution, ExecutionEvent, Graph
 
@@ -21,7 +24,9 @@ def graph_view(graph: Graph) -> dict[str, Any]:
     }
 
 
-def execution_view(execution: Execution) -> dict[str, Any]:
+def execution_view(execution: Execution | Row[Any] | SimpleNamespace) -> dict[str, Any]:
+    """An execution's view, from its ORM object, a row of all its columns, or a
+    namespace of them."""
     error = None
     if execution.error_code is not None:
         details = execution.error_details or {}
