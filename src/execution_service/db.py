@@ -19,12 +19,18 @@ from .config import get_settings
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PING_AFTER_IDLE_SECONDS = 1.0
-"""A pooled PostgreSQL connection is pinged when it is checked out after lying idle
-this long; one used more recently is handed out as it is (a ping is a round trip, and
-a worker checks connections out several times per execution). A connection that died
-in between fails its first statement, which invalidates the whole pool: :func:`write`
-runs its work again on a fresh connection then."""
+_ping_after_idle = 0.0  # seconds; 0: every checkout (pool_pre_ping)
+
+
+def ping_only_after_idle(seconds: float) -> None:
+    """Ping a pooled PostgreSQL connection at checkout only when it lay idle ``seconds``
+    or more; one used more recently is handed out as it is (a ping is a round trip, and
+    a worker checks connections out twice per execution). A connection that died in
+    between fails its first statement, which invalidates the whole pool: :func:`write`
+    and :func:`driver_write` run their work again on a fresh connection then. Workers
+    opt in (``worker.tasks``); elsewhere every checkout is pinged."""
+    global _ping_after_idle
+    _ping_after_idle = seconds
 
 
 def make_engine(url: str) -> Engine:
@@ -39,7 +45,7 @@ def make_engine(url: str) -> Engine:
 
 
 def _ping_idle_connections(engine: Engine) -> None:
-    """``pool_pre_ping``, but only for connections idle for ``PING_AFTER_IDLE_SECONDS``."""
+    """``pool_pre_ping``, or only for connections idle a while (:func:`ping_only_after_idle`)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(_dbapi_conn: Any, record: Any) -> None:
@@ -53,7 +59,7 @@ def _ping_idle_connections(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         used_at = record.info.get("used_at")
-        if used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
+        if used_at is not None and time.monotonic() - used_at < _ping_after_idle:
             return
         try:
             engine.dialect.do_ping(dbapi_conn)

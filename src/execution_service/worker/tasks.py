@@ -9,12 +9,17 @@ from celery.exceptions import Retry
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from ..celery_app import RUN_EXECUTION, get_celery
-from ..db import reset_engines
+from ..db import ping_only_after_idle, reset_engines
 from .execute import give_up, run_execution
 from .reaper import Reaper
 
 app = get_celery()
 log = logging.getLogger(__name__)
+
+# a worker's writes run again on a fresh connection when theirs turns out broken
+# (db.write, db.driver_write): a connection used within the last second is not pinged
+PING_AFTER_IDLE_SECONDS = 1.0
+ping_only_after_idle(PING_AFTER_IDLE_SECONDS)
 
 
 # max_retries=None: the graph's retry policy decides, not Celery's default of 3
