@@ -55,11 +55,10 @@ class Execution(Base):
     """One queued run of a graph; the row is the source of truth for its state."""
 
     __tablename__ = "executions"
+    # few indexes: each status change adds an entry to every one (see migration 0006)
     __table_args__ = (
-        Index("ix_executions_status_priority", "status", "priority"),
         Index("ix_executions_graph_created", "graph_id", "created_at"),
         Index("ix_executions_created", "created_at", "id"),
-        Index("ix_executions_status_heartbeat", "status", "heartbeat_at"),
         Index("ix_executions_graph_status", "graph_id", "status"),
         Index("ix_executions_status_finished", "status", "finished_at"),
         # listing by status, newest first: one page read however many rows are stored
