@@ -33,19 +33,37 @@ def ping_only_after_idle(seconds: float) -> None:
     _ping_after_idle = seconds
 
 
-def make_engine(url: str) -> Engine:
+# a connection of the autocommit engine (whose every user runs its work again on a fresh
+# connection when the one it got was broken) is pinged only after lying idle this long
+AUTOCOMMIT_PING_AFTER_IDLE = 1.0
+
+
+def make_engine(url: str, autocommit: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
+    if autocommit:
+        # autocommit for good, set once per connection: no isolation level set and reset
+        # at every checkout, and nothing to roll back when a connection is returned
+        engine = create_engine(
+            url,
+            pool_size=10,
+            max_overflow=20,
+            pool_use_lifo=True,
+            isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
+        )
+        _ping_idle_connections(engine, lambda: AUTOCOMMIT_PING_AFTER_IDLE)
+        return engine
     # LIFO: the connection used last goes out first, so the few a process needs stay warm
     engine = create_engine(url, pool_size=10, max_overflow=20, pool_use_lifo=True)
-    _ping_idle_connections(engine)
+    _ping_idle_connections(engine, lambda: _ping_after_idle)
     return engine
 
 
-def _ping_idle_connections(engine: Engine) -> None:
-    """``pool_pre_ping``, or only for connections idle a while (:func:`ping_only_after_idle`)."""
+def _ping_idle_connections(engine: Engine, idle_seconds: Callable[[], float]) -> None:
+    """``pool_pre_ping``, or only for connections idle ``idle_seconds()`` or more."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(_dbapi_conn: Any, record: Any) -> None:
@@ -59,7 +77,7 @@ def _ping_idle_connections(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         used_at = record.info.get("used_at")
-        if used_at is not None and time.monotonic() - used_at < _ping_after_idle:
+        if used_at is not None and time.monotonic() - used_at < idle_seconds():
             return
         try:
             engine.dialect.do_ping(dbapi_conn)
@@ -143,14 +161,32 @@ def read_scope() -> Iterator[Session]:
         yield session
 
 
-_autocommit: dict[str, Engine] = {}
-
-
 def _autocommit_engine(url: str) -> Engine:
-    engine = _autocommit.get(url)
+    """PostgreSQL connections in autocommit, pooled apart from the transactional ones."""
+    key = f"{url}#autocommit"
+    engine = _engines.get(key)
     if engine is None:
-        engine = _autocommit[url] = _engine_for(url).execution_options(isolation_level="AUTOCOMMIT")
+        engine = _engines[key] = make_engine(url, autocommit=True)
     return engine
+
+
+def read(work: Callable[[Connection], T]) -> T:
+    """Run ``work``'s reads: on PostgreSQL in autocommit, on SQLite in a read transaction.
+    Like :func:`write`, ``work`` runs once more on a fresh connection when the one it got
+    turns out to be broken."""
+    url = get_settings().database_url
+    for tries in (1, 2):
+        try:
+            if url.startswith("sqlite"):
+                with read_scope() as session:
+                    return work(session.connection())
+            with _autocommit_engine(url).connect() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if tries == 2 or not exc.connection_invalidated:
+                raise
+            log.warning("the database connection was lost (%s); trying again", exc.orig)
+    raise AssertionError("unreachable")
 
 
 def write(work: Callable[[Connection], T]) -> T:
@@ -235,17 +271,12 @@ def driver_write(work: Callable[[Any], T]) -> T:
     Like :func:`write`: a connection idle for a while is pinged when checked out, and a
     connection found broken (the database restarted) invalidates the pool's connections
     and ``work`` runs once more on a fresh one, so it must be safe to run twice."""
-    engine = _engine_for(get_settings().database_url)
+    engine = _autocommit_engine(get_settings().database_url)
     for tries in (1, 2):
         pooled = engine.raw_connection()
         driver: Any = pooled.driver_connection
         try:
-            driver.autocommit = True
-            try:
-                return work(driver)
-            finally:
-                if not (driver.closed or driver.broken):
-                    driver.autocommit = False
+            return work(driver)
         except engine.dialect.loaded_dbapi.Error as exc:
             if not engine.dialect.is_disconnect(exc, driver, None):
                 raise
@@ -264,5 +295,4 @@ def reset_engines(close: bool = True) -> None:
         engine.dispose(close=close)
     _engines.clear()
     _sessionmakers.clear()
-    _autocommit.clear()
     _driver_statements.clear()

@@ -18,7 +18,7 @@ from . import states
 from .admission import QueueOrder, admit_one
 from .breaker import get_breaker
 from .config import get_settings
-from .db import read_scope, session_scope
+from .db import read, read_scope, session_scope
 from .dispatch import publish
 from .errors import (
     ExecutionFinished,
@@ -85,8 +85,7 @@ _BY_ID = select(*Execution.__table__.columns).where(
 
 
 def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
-    with read_scope() as session:
-        row = session.connection().execute(_BY_ID, {"execution_id": execution_id}).first()
+    row = read(lambda conn: conn.execute(_BY_ID, {"execution_id": execution_id}).first())
     if row is None:
         raise ExecutionNotFound(f"No execution with id {execution_id}")
     return execution_view(row)
