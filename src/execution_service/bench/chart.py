@@ -1,5 +1,5 @@
 """The benchmark's chart (matplotlib, from the ``bench`` extra): throughput bars, latency
-distributions, and the two scaling curves."""
+distributions, CPU per execution by process, and the two scaling curves."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def draw(results: dict[str, Any], samples: dict[str, list[float]], path: Path) -
     except ImportError:
         return False
     raw, service = results.get("raw", {}), results.get("service", {})
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
+    fig, axes = plt.subplots(3, 2, figsize=(13, 13))
     bars = axes[0][0]
     labels = ["raw publish", "API queueing", "raw end to end", "service end to end"]
     values = [
@@ -76,8 +76,35 @@ def draw(results: dict[str, Any], samples: dict[str, list[float]], path: Path) -
     rows.set_xlabel("executions stored")
     rows.set_ylabel("ms")
     rows.set_title("Cost against rows stored")
+    _cpu(axes[2][0], raw, service)
+    axes[2][1].axis("off")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return True
+
+
+CPU_PARTS = ("api", "workers", "postgres", "redis", "load generator")
+
+
+def _cpu(ax: Any, raw: dict[str, Any], service: dict[str, Any]) -> None:
+    """Stacked bars: CPU milliseconds per execution of each process, for each run."""
+    runs = {
+        "raw end to end": raw.get("end_to_end", {}).get("cpu_ms_per_execution"),
+        "service end to end": service.get("end_to_end", {}).get("cpu_ms_per_execution"),
+        "API queueing": service.get("queueing", {}).get("cpu_ms_per_execution"),
+        "workers draining": service.get("queueing", {}).get("drain_cpu_ms_per_execution"),
+    }
+    names = [name for name, found in runs.items() if found]
+    bottoms = [0.0] * len(names)
+    for part in CPU_PARTS:
+        heights = [float(runs[name].get(part, 0.0)) for name in names]
+        ax.bar(names, heights, bottom=bottoms, label=part)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    for x, total in enumerate(bottoms):
+        ax.text(x, total, f"{total:.2f}", ha="center", va="bottom")
+    ax.set_ylabel("CPU ms per execution")
+    ax.set_title("Where the CPU goes (psutil, every process)")
+    ax.legend(fontsize="small")
+    ax.tick_params(axis="x", labelrotation=15)
