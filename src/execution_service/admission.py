@@ -231,48 +231,66 @@ def admit_one(order: QueueOrder) -> dict[str, Any]:
     return answer
 
 
-class Admission:
-    """Hands the requests of many callers to admission threads, in batches.
+Waiting = tuple[QueueOrder, "Future[dict[str, Any]]"]
 
-    ``submit`` returns at once with a future of the answer; each thread takes every
-    request waiting (up to ``max_batch``) and admits them together.
+
+class Admission:
+    """Hands the requests of many callers to an admission thread, in batches.
+
+    ``submit`` returns at once with a future of the answer; the thread takes every
+    request waiting (up to ``max_batch``) and admits them together. A caller that gave
+    up before its request was taken (its future cancelled) is left out: nothing is
+    queued for it.
     """
 
-    def __init__(self, threads: int = 1, max_batch: int = 64) -> None:
+    def __init__(self, max_batch: int = 64) -> None:
         self.max_batch = max_batch
-        self._waiting: queue.SimpleQueue[tuple[QueueOrder, Future[dict[str, Any]]]] = (
-            queue.SimpleQueue()
-        )
-        self._threads = [
-            threading.Thread(target=self._run, name=f"admission-{n}", daemon=True)
-            for n in range(threads)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._waiting: queue.SimpleQueue[Waiting] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
     def submit(self, order: QueueOrder) -> Future[dict[str, Any]]:
         answer: Future[dict[str, Any]] = Future()
         self._waiting.put((order, answer))
+        self._ensure_thread()
         return answer
 
-    def _take(self) -> list[tuple[QueueOrder, Future[dict[str, Any]]]]:
-        batch = [self._waiting.get()]
-        while len(batch) < self.max_batch:
+    def _ensure_thread(self) -> None:
+        """Start the thread on first use, and again if it ever died."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="admission", daemon=True)
+                self._thread.start()
+
+    def _take(self) -> list[Waiting]:
+        """What is waiting, without the requests whose callers have gone."""
+        batch: list[Waiting] = []
+        first = self._waiting.get()
+        while True:
+            if first[1].set_running_or_notify_cancel():
+                batch.append(first)
+            if len(batch) >= self.max_batch:
+                return batch
             try:
-                batch.append(self._waiting.get_nowait())
+                first = self._waiting.get_nowait()
             except queue.Empty:
-                break
-        return batch
+                if batch:
+                    return batch
+                first = self._waiting.get()
 
     def _run(self) -> None:
         while True:
             batch = self._take()
             try:
                 answers = admit([order for order, _ in batch])
-            except Exception as exc:  # the database is down: every caller is told
+            except BaseException as exc:  # the database is down: every caller is told
                 log.exception("could not admit %d executions", len(batch))
                 for _, future in batch:
                     future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
                 continue
             for (_, future), answer in zip(batch, answers, strict=True):
                 if isinstance(answer, ServiceError):
