@@ -170,15 +170,14 @@ def _autocommit_engine(url: str) -> Engine:
     return engine
 
 
-def read(work: Callable[[Connection], T]) -> T:
-    """Run ``work``'s reads: on PostgreSQL in autocommit, on SQLite in a read transaction.
-    Like :func:`write`, ``work`` runs once more on a fresh connection when the one it got
-    turns out to be broken."""
+def _retried(work: Callable[[Connection], T], sqlite_scope: Callable[[], Any]) -> T:
+    """``work`` on an autocommit connection (PostgreSQL) or in ``sqlite_scope`` (SQLite),
+    once more on a fresh connection when the one it got turns out to be broken."""
     url = get_settings().database_url
     for tries in (1, 2):
         try:
             if url.startswith("sqlite"):
-                with read_scope() as session:
+                with sqlite_scope() as session:
                     return work(session.connection())
             with _autocommit_engine(url).connect() as conn:
                 return work(conn)
@@ -187,6 +186,13 @@ def read(work: Callable[[Connection], T]) -> T:
                 raise
             log.warning("the database connection was lost (%s); trying again", exc.orig)
     raise AssertionError("unreachable")
+
+
+def read(work: Callable[[Connection], T]) -> T:
+    """Run ``work``'s reads: on PostgreSQL in autocommit, on SQLite in a read transaction.
+    Like :func:`write`, ``work`` runs once more on a fresh connection when the one it got
+    turns out to be broken."""
+    return _retried(work, read_scope)
 
 
 def write(work: Callable[[Connection], T]) -> T:
@@ -196,19 +202,7 @@ def write(work: Callable[[Connection], T]) -> T:
     transaction. When the connection turns out to be broken (the database restarted
     since it was last used), ``work`` runs once more on a fresh one: it must be safe to
     run twice, as a compare-and-set is (the second finds the move made, or not)."""
-    url = get_settings().database_url
-    for tries in (1, 2):
-        try:
-            if url.startswith("sqlite"):
-                with session_scope() as session:
-                    return work(session.connection())
-            with _autocommit_engine(url).connect() as conn:
-                return work(conn)
-        except DBAPIError as exc:
-            if tries == 2 or not exc.connection_invalidated:
-                raise
-            log.warning("the database connection was lost (%s); trying again", exc.orig)
-    raise AssertionError("unreachable")
+    return _retried(work, session_scope)
 
 
 class DriverStatement:
