@@ -6,14 +6,14 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from .. import service
 from ..admission import QueueOrder, get_admission
 from ..graph_spec import GraphSpec
 from ..states import Status
 from .responses import json_response
-from .schemas import ExecutionChange, QueueRequest
+from .schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
 
 router = APIRouter(prefix="/api/v1")
 health = APIRouter()
@@ -42,14 +42,15 @@ def delete_graph(graph_id: uuid.UUID) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/graphs/{graph_id}/executions", status_code=status.HTTP_202_ACCEPTED)
-async def queue_execution(
-    graph_id: uuid.UUID,
-    request: Annotated[QueueRequest | None, Body()] = None,
-) -> Response:
+@router.post(
+    "/graphs/{graph_id}/executions",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=QUEUE_REQUEST_BODY,
+)
+async def queue_execution(graph_id: uuid.UUID, http: Request) -> Response:
+    request = parse_queue_request(await http.body())
     # the admission threads record and publish it, with whatever else is being queued
     # meanwhile (one transaction for all); the event loop waits without a thread
-    request = request or QueueRequest()
     order = QueueOrder(
         graph_id,
         request.inputs,

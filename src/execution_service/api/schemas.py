@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..config import get_settings
 from ..priorities import Priority
@@ -41,3 +42,47 @@ class ExecutionChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     priority: Priority
+
+
+# The busiest route reads its body itself: pydantic parses and validates the JSON in one
+# pass, without FastAPI's dependency machinery (a third of the event loop's time per
+# queue request). Errors are the same: 400 MALFORMED_JSON, 422 naming the field.
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its ``$defs`` written in place (the OpenAPI document has no
+    ``#/$defs`` for its references to point at)."""
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                rest = {k: v for k, v in node.items() if k != "$ref"}
+                return {**inline(defs[ref.removeprefix("#/$defs/")]), **rest}
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
+
+
+QUEUE_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": _inlined(QueueRequest.model_json_schema())}},
+    }
+}
+
+
+def parse_queue_request(body: bytes) -> QueueRequest:
+    """The request's body as a :class:`QueueRequest`; an empty body (or ``null``) asks for
+    the defaults."""
+    if not body.strip() or body.strip() == b"null":
+        return QueueRequest()
+    try:
+        return QueueRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        ) from exc
