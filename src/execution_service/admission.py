@@ -46,16 +46,13 @@ _EXECUTIONS = cast(Table, Execution.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
 _ACTIVE = sorted(s.value for s in states.ACTIVE)
 _GRAPH_ID = bindparam("graph_id", type_=Uuid())
-_LOCK_AND_COUNT = (
-    select(
-        Graph.deleted_at,
-        select(func.count())
-        .where(Execution.graph_id == _GRAPH_ID, Execution.status.in_(_ACTIVE))
-        .scalar_subquery()
-        .label("active"),
-    )
+_LOCK = (
+    select(Graph.deleted_at)
     .where(Graph.id == _GRAPH_ID)
-    .with_for_update(of=Graph.__table__, key_share=True)
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+)
+_COUNT_ACTIVE = select(func.count()).where(
+    Execution.graph_id == _GRAPH_ID, Execution.status.in_(_ACTIVE)
 )
 
 
@@ -147,15 +144,17 @@ def _record(
     with session_scope() as session:
         conn = session.connection()
         # each graph's lock (FOR NO KEY UPDATE, taken in one order) serialises queueing
-        # per graph across transactions and processes, so no limit can be overshot; the
-        # same statement counts the graph's active executions
+        # per graph across transactions and processes, so no limit can be overshot. The
+        # count is a statement of its own, after the lock: on PostgreSQL a statement
+        # sees what was committed when it began, and only a count begun after the lock
+        # was granted sees the executions the previous holder inserted.
         live: set[uuid.UUID] = set()
         active: dict[uuid.UUID, int] = {}
         for graph_id in graph_ids:
-            found = conn.execute(_LOCK_AND_COUNT, {"graph_id": graph_id}).first()
+            found = conn.execute(_LOCK, {"graph_id": graph_id}).first()
             if found is not None and found.deleted_at is None:
                 live.add(graph_id)
-                active[graph_id] = found.active
+                active[graph_id] = conn.execute(_COUNT_ACTIVE, {"graph_id": graph_id}).scalar_one()
         rows: list[dict[str, Any]] = []
         for index, order in enumerate(orders):
             if order.graph_id not in live:
