@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, Uuid, bindparam, func, insert, select
 
-from . import states
+from . import graph_specs, states
 from .config import get_settings
 from .db import read_scope, session_scope
 from .dispatch import publish
@@ -68,11 +68,6 @@ class QueueOrder:
     received_at: datetime = field(default_factory=utcnow)
 
 
-# a graph's definition never changes once created: each process parses each one once
-_specs: dict[uuid.UUID, GraphSpec] = {}
-_SPECS_KEPT = 1024
-
-
 # every column of an execution, for the view of a new one (what it has no value for yet)
 _NO_VALUES: dict[str, Any] = {column.name: None for column in _EXECUTIONS.columns}
 
@@ -85,17 +80,16 @@ def _specs_of(graph_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, GraphSpec]:
     """The parsed definitions of the graphs that exist (deleted or not: the lock in
     :func:`_record` tells which are still live)."""
     wanted = set(graph_ids)
-    missing = [g for g in wanted if g not in _specs]
+    found = {g: spec for g in wanted if (spec := graph_specs.cached(g)) is not None}
+    missing = [g for g in wanted if g not in found]
     if missing:
         with read_scope() as session:
             rows = session.execute(
                 select(Graph.id, Graph.definition).where(Graph.id.in_(missing))
             ).all()
         for graph_id, definition in rows:
-            if len(_specs) >= _SPECS_KEPT:
-                _specs.pop(next(iter(_specs)))
-            _specs[graph_id] = GraphSpec.model_validate(definition)
-    return {g: _specs[g] for g in wanted if g in _specs}
+            found[graph_id] = graph_specs.remember(graph_id, definition)
+    return found
 
 
 def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 
-from .. import states
+from .. import graph_specs, states
 from ..breaker import get_breaker, provider_of
 from ..config import get_settings
 from ..db import (
@@ -257,21 +257,13 @@ def end_with(
     return moved is not None
 
 
-# graph definitions never change once created: each process parses each one once
-_specs: dict[uuid.UUID, GraphSpec] = {}
-_SPECS_KEPT = 256
-
-
 def _spec_of(session: Any, graph_id: uuid.UUID) -> GraphSpec:
-    spec = _specs.get(graph_id)
+    spec = graph_specs.cached(graph_id)
     if spec is None:
         definition = session.execute(
             select(Graph.definition).where(Graph.id == graph_id)
         ).scalar_one()
-        spec = GraphSpec.model_validate(definition)
-        if len(_specs) >= _SPECS_KEPT:
-            _specs.pop(next(iter(_specs)))
-        _specs[graph_id] = spec
+        spec = graph_specs.remember(graph_id, definition)
     return spec
 
 
@@ -371,7 +363,7 @@ def _start(execution_id: uuid.UUID, worker: str) -> Attempt | None:
         )
         if row is not None:
             number, max_attempts, inputs, graph_id, deadline = row
-            spec = _specs.get(graph_id)
+            spec = graph_specs.cached(graph_id)
             if spec is None:
                 with read_scope() as session:
                     spec = _spec_of(session, graph_id)
