@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import os
 import secrets
 import signal
@@ -46,8 +45,8 @@ import redis
 import requests
 from celery import Celery
 from celery.utils.nodenames import host_format
-from psycopg import sql
 
+from execution_service.bench import scratch
 from execution_service.celery_app import RUN_EXECUTION, make_celery
 from execution_service.config import Settings
 from execution_service.priorities import BROKER_PRIORITY, PRIORITY_STEPS, Priority
@@ -87,44 +86,8 @@ class ServicesUnavailable(RuntimeError):
     """PostgreSQL or Redis is down: the message says which and how to start it."""
 
 
-# -- process identity, so that a later run can tell a dead run's leftovers from a live one's
-
-_HOST = socket.gethostname()
-
-
-def _pid_namespace() -> str:
-    try:
-        return os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return "-"
-
-
-_OWNER = f"pid={os.getpid()} host={_HOST} ns={_pid_namespace()}"
-
-
-def _owner_is_dead(label: str | None) -> bool:
-    """True only for a label written on this host, in this pid namespace, by a dead process."""
-    if not label:
-        return False
-    fields = dict(part.split("=", 1) for part in label.split() if "=" in part)
-    if fields.get("host") != _HOST or fields.get("ns") != _pid_namespace():
-        return False
-    try:
-        return not psutil.pid_exists(int(fields.get("pid", "")))
-    except ValueError:
-        return False
-
-
-# -- child processes -----------------------------------------------------------------------
-
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: SIGTERM it when the test run dies."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+# -- process identity, leftovers of killed runs, child processes: in bench.scratch, shared
+# with the benchmark's stack
 
 
 def _command() -> list[str]:
@@ -291,58 +254,28 @@ class ServicesTestStack:
     def _sweep_dead_runs(self) -> None:
         """Remove the databases and Redis numbers of earlier runs that were killed outright."""
         with self._admin() as conn:
-            rows = conn.execute(
-                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-                "WHERE datname LIKE %s",
-                [DB_PREFIX.replace("_", r"\_") + "%"],
-            ).fetchall()
-            for name, label in rows:
-                if _owner_is_dead(label):
-                    print(f"services stack: dropping {name}, left by a dead run", file=sys.stderr)
-                    self._drop(conn, name)
-        for number in range(1, 16):
-            with self._redis(number) as client:
-                claim = client.get(REDIS_CLAIM_KEY)
-                if claim and _owner_is_dead(claim.decode()):
-                    print(
-                        f"services stack: flushing Redis db {number}, left by a dead run",
-                        file=sys.stderr,
-                    )
-                    client.flushdb()
-
-    @staticmethod
-    def _drop(conn: psycopg.Connection[Any], name: str) -> None:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
-        force = sql.SQL(" WITH (FORCE)") if conn.info.server_version >= 130000 else sql.SQL("")
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)) + force)
+            scratch.sweep_dead_runs(
+                conn,
+                self._redis,
+                DB_PREFIX,
+                REDIS_CLAIM_KEY,
+                lambda what: print(f"services stack: {what}", file=sys.stderr),
+            )
 
     def _create_database(self) -> None:
         with self._admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+            scratch.create_database(conn, self.db_name, "test")
             self._created_database = True
-            conn.execute(
-                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                    sql.Identifier(self.db_name), sql.Literal(f"crew-execution test {_OWNER}")
-                )
-            )
+
+    @property
+    def _claim_token(self) -> str:
+        return f"{scratch.OWNER} token={self.run_id}"
 
     def _claim_redis_db(self) -> None:
-        """The first empty Redis database of 1..15, claimed with SET NX of a marker key."""
-        token = f"{_OWNER} token={self.run_id}"
-        for number in range(1, 16):
-            with self._redis(number) as client:
-                if client.dbsize() or not client.set(REDIS_CLAIM_KEY, token, nx=True):
-                    continue
-                if client.dbsize() == 1:  # nobody else wrote between our look and our claim
-                    self.redis_db = number
-                    self.broker_url = f"{self.redis_url}/{number}"
-                    return
-                client.delete(REDIS_CLAIM_KEY)
-        raise RuntimeError("no empty Redis database in 1..15 for the services stack")
+        self.redis_db = scratch.claim_redis_db(
+            self._redis, REDIS_CLAIM_KEY, self._claim_token, "services stack"
+        )
+        self.broker_url = f"{self.redis_url}/{self.redis_db}"
 
     # -- the processes -----------------------------------------------------------------------
 
@@ -395,7 +328,7 @@ class ServicesTestStack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=scratch.die_with_parent,
         )
         child = Child(name, popen, log_path, log)
         self.children.append(child)
@@ -624,14 +557,12 @@ class ServicesTestStack:
 
     def _drop_database(self) -> None:
         with self._admin() as conn:
-            self._drop(conn, self.db_name)
+            scratch.drop_database(conn, self.db_name)
 
     def _flush_redis(self) -> None:
         assert self.redis_db is not None
         with self._redis(self.redis_db) as client:
-            claim = client.get(REDIS_CLAIM_KEY)
-            if claim is None or claim.decode().endswith(f"token={self.run_id}"):
-                client.flushdb()
+            scratch.release_redis_db(client, REDIS_CLAIM_KEY, self._claim_token)
 
     def _stop_children(self, grace: float = 15.0) -> None:
         for child in self.children:

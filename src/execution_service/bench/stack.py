@@ -16,7 +16,6 @@ removes them (they are labelled with the owner's process id).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import secrets
 import signal
@@ -33,11 +32,11 @@ import psutil
 import psycopg
 import redis
 from celery import Celery
-from psycopg import sql
 
 from ..celery_app import make_celery
 from ..config import Settings
 from ..migrate import upgrade
+from . import scratch
 from .http import Http
 from .options import BenchOptions
 
@@ -46,26 +45,7 @@ REDIS_CLAIM_KEY = "crew_exec_bench:owner"
 SERVICE_QUEUE = "executions"
 RAW_QUEUE = "bench_raw"
 RAW_APP = "execution_service.bench.raw_app"
-_HOST = socket.gethostname()
-_OWNER = f"pid={os.getpid()} host={_HOST}"
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-
-
-def _die_with_parent() -> None:
-    if _LIBC is not None:
-        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _owner_is_dead(label: str | None) -> bool:
-    if not label:
-        return False
-    fields = dict(part.split("=", 1) for part in label.split() if "=" in part)
-    if fields.get("host") != _HOST:
-        return False
-    try:
-        return not psutil.pid_exists(int(fields.get("pid", "")))
-    except ValueError:
-        return False
+_HOST = scratch.HOST
 
 
 def _bin(name: str) -> str:
@@ -144,47 +124,20 @@ class BenchStack:
 
     def _sweep(self) -> None:
         with self._admin() as conn:
-            rows = conn.execute(
-                "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-                "WHERE datname LIKE %s",
-                [DB_PREFIX.replace("_", r"\_") + "%"],
-            ).fetchall()
-            for name, label in rows:
-                if _owner_is_dead(label):
-                    self._drop(conn, name)
-        for number in range(1, 16):
-            with self.redis_client(number) as client:
-                claim = client.get(REDIS_CLAIM_KEY)
-                if claim and _owner_is_dead(claim.decode()):
-                    client.flushdb()
-
-    @staticmethod
-    def _drop(conn: psycopg.Connection[Any], name: str) -> None:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+            scratch.sweep_dead_runs(
+                conn, self.redis_client, DB_PREFIX, REDIS_CLAIM_KEY, lambda what: None
+            )
 
     def _create_database(self) -> None:
         with self._admin() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.db_name)))
+            scratch.create_database(conn, self.db_name, "bench")
             self._created_database = True
-            conn.execute(
-                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-                    sql.Identifier(self.db_name), sql.Literal(f"crew-execution bench {_OWNER}")
-                )
-            )
 
     def _claim_redis(self) -> None:
-        for number in range(1, 16):
-            with self.redis_client(number) as client:
-                if client.dbsize() or not client.set(REDIS_CLAIM_KEY, _OWNER, nx=True):
-                    continue
-                if client.dbsize() == 1:
-                    self.redis_db = number
-                    self.broker_url = f"{self.options.redis}/{number}"
-                    return
-                client.delete(REDIS_CLAIM_KEY)
-        raise RuntimeError("no empty Redis database in 1..15 for the benchmark")
+        self.redis_db = scratch.claim_redis_db(
+            self.redis_client, REDIS_CLAIM_KEY, scratch.OWNER, "benchmark"
+        )
+        self.broker_url = f"{self.options.redis}/{self.redis_db}"
 
     # -- processes --------------------------------------------------------------------
 
@@ -213,7 +166,7 @@ class BenchStack:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=scratch.die_with_parent,
         )
         child = Child(name, kind, popen, log)
         self.children.append(child)
@@ -319,9 +272,9 @@ class BenchStack:
                 app.close()
         if self._created_database:
             with self._admin() as conn:
-                self._drop(conn, self.db_name)
+                scratch.drop_database(conn, self.db_name)
             self._created_database = False
         if self.redis_db is not None:
             with self.redis_client() as client:
-                client.flushdb()
+                scratch.release_redis_db(client, REDIS_CLAIM_KEY, scratch.OWNER)
             self.redis_db = None
