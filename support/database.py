@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from execution_service.models import Execution, ExecutionEvent, Graph
+from execution_service.store.models import Execution, ExecutionEvent, Graph
 
 
 class Database:

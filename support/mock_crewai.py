@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MODULE = "execution_service.runners.scripted_crewai"
+MODULE = "execution_service.crews.scripted.library"
 
 
 def task_script(

@@ -23,7 +23,7 @@ from hamcrest import (
 )
 from sqlalchemy import func, select
 
-from execution_service.models import Execution, ExecutionEvent
+from execution_service.store.models import Execution, ExecutionEvent
 
 from .client import ApiClient
 from .execution_actions import occupy_workers

@@ -47,8 +47,8 @@ from celery import Celery
 from celery.utils.nodenames import host_format
 
 from execution_service.bench import scratch
-from execution_service.celery_app import RUN_EXECUTION, make_celery
 from execution_service.config import Settings
+from execution_service.messaging.celery_app import RUN_EXECUTION, make_celery
 from execution_service.priorities import BROKER_PRIORITY, PRIORITY_STEPS, Priority
 
 from .database import Database

@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
-from execution_service.celery_app import RUN_EXECUTION, get_celery
 from execution_service.config import Settings
 from execution_service.embedded import EmbeddedStack
+from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
 
 from .database import Database
 from .polling import wait_until

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from execution_service import states
-from execution_service.db import make_engine
-from execution_service.migrate import upgrade
-from execution_service.models import Execution, ExecutionEvent, Graph
-from execution_service.states import ALLOWED, TERMINAL, Status
+from execution_service.status import ALLOWED, TERMINAL, Status
+from execution_service.store import transitions as states
+from execution_service.store.engine import make_engine
+from execution_service.store.migrate import upgrade
+from execution_service.store.models import Execution, ExecutionEvent, Graph
 
 from .measure import record
 from .world import World

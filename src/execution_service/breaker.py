@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from .config import Settings, get_settings
-from .graph_spec import GraphSpec
+from execution_service.config import Settings, get_settings
+from execution_service.graph import GraphSpec
 
 
 @dataclass(frozen=True)

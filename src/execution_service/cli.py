@@ -8,13 +8,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .config import get_settings
+from execution_service.config import get_settings
 
 
 def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .api.app import create_app
+    from execution_service.api.app import create_app
 
     settings = get_settings()
     workers = args.workers or settings.api_workers
@@ -58,7 +58,7 @@ def _worker(args: argparse.Namespace, extra: list[str]) -> int:
 
     See ``WORKER_HELP`` (``execution-service worker --help``) for the exact command.
     """
-    from .worker.app import app
+    from execution_service.worker.app import app
 
     settings = get_settings()
     argv = [
@@ -80,7 +80,7 @@ def _worker(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from .migrate import check, upgrade
+    from execution_service.store.migrate import check, upgrade
 
     url = get_settings().database_url
     if args.check:
@@ -93,15 +93,15 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from execution_service.demo import run_demo
 
     folder = Path(args.data_dir or tempfile.mkdtemp(prefix="crew-execution-demo-"))
     return run_demo(folder, topic=args.topic)
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench.options import from_args
-    from .bench.run import run
+    from execution_service.bench.options import from_args
+    from execution_service.bench.run import run
 
     return run(from_args(args))
 
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         description=BENCH_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from .bench.options import add_arguments
+    from execution_service.bench.options import add_arguments
 
     add_arguments(bench)
     args, extra = parser.parse_known_args(argv)

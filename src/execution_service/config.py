@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     api_switch_interval: float = 0.0005
     worker_concurrency: int = 2
     worker_pool: str = "prefork"
-    runner: str = "execution_service.runners.crewai_runner:CrewAIRunner"
+    runner: str = "execution_service.crews.crewai.runner:CrewAIRunner"
     crewai_module: str = "crewai"
     # where crewai keeps its files (HOME, XDG_DATA_HOME and CREWAI_STORAGE_DIR point here
     # in a worker); default: <temp folder>/crew-execution-<uid>/crewai

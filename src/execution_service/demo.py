@@ -8,8 +8,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .embedded import EmbeddedStack
+from execution_service.config import Settings
+from execution_service.embedded import EmbeddedStack
 
 DEMO_GRAPH: dict[str, Any] = {
     "name": "demo: research, write, review",
@@ -65,7 +65,7 @@ def run_demo(data_dir: Path, topic: str = "octopuses", timeout: float = 60.0) ->
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'demo.sqlite3'}",
         broker_url="prioritymemory://",
-        crewai_module="execution_service.runners.scripted_crewai",
+        crewai_module="execution_service.crews.scripted.library",
         log_level="WARNING",
     )
     stack = EmbeddedStack(settings)

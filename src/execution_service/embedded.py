@@ -13,11 +13,12 @@ from typing import Any
 import uvicorn
 from celery.worker import WorkController
 
-from . import celery_app, db
-from .api.app import create_app
-from .config import Settings, use_settings
-from .migrate import upgrade
-from .worker.reaper import Reaper
+from execution_service.api.app import create_app
+from execution_service.config import Settings, use_settings
+from execution_service.messaging import celery_app
+from execution_service.store import engine as db
+from execution_service.store.migrate import upgrade
+from execution_service.worker.reaper import Reaper
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class EmbeddedStack:
         self._start_api(timeout)
 
     def _start_worker(self, timeout: float) -> None:
-        from .worker.app import app  # registers the tasks on this process's app
+        from execution_service.worker.app import app  # registers the tasks on this process's app
 
         app.conf.worker_hijack_root_logger = False
         self._worker = WorkController(

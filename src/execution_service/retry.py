@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .graph_spec import RetryPolicy
+from execution_service.graph import RetryPolicy
 
 
 def backoff_delay(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from .. import __version__
-from . import errors, routes
+from execution_service import __version__
+from execution_service.api import errors, routes
 
 
 def create_app() -> FastAPI:

@@ -10,10 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ..errors import ServiceError
+from execution_service.errors.codes import ErrorCode
+from execution_service.service.refusals import ServiceError
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_body(code: ErrorCode, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -27,7 +28,8 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return JSONResponse(
-            error_body("MALFORMED_JSON", "The request body is not valid JSON."), status_code=400
+            error_body(ErrorCode.MALFORMED_JSON, "The request body is not valid JSON."),
+            status_code=400,
         )
     details = []
     for e in errors:
@@ -35,7 +37,9 @@ def _validation(_: Request, exc: Exception) -> JSONResponse:
         details.append({"field": _field(tuple(e.get("loc", ()))), "message": message})
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
     return JSONResponse(
-        error_body("VALIDATION_ERROR", summary, json.loads(json.dumps(details, default=str))),
+        error_body(
+            ErrorCode.VALIDATION_ERROR, summary, json.loads(json.dumps(details, default=str))
+        ),
         status_code=422,
     )
 
@@ -51,7 +55,9 @@ def _service(_: Request, exc: Exception) -> JSONResponse:
 
 def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+    code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+        exc.status_code, ErrorCode.HTTP_ERROR
+    )
     return JSONResponse(
         error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
     )

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from .. import service
-from ..admission import QueueOrder, get_admission
-from ..graph_spec import GraphSpec
-from ..states import Status
-from .responses import json_response
-from .schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
+from execution_service.api.responses import json_response
+from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
+from execution_service.graph import GraphSpec
+from execution_service.service import use_cases as service
+from execution_service.service.admission import QueueOrder, get_admission
+from execution_service.status import Status
 
 router = APIRouter(prefix="/api/v1")
 health = APIRouter()

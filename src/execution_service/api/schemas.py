@@ -8,8 +8,8 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..config import get_settings
-from ..priorities import Priority
+from execution_service.config import get_settings
+from execution_service.priorities import Priority
 
 
 class QueueRequest(BaseModel):

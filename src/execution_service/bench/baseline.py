@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..priorities import BROKER_PRIORITY, Priority
-from .raw_app import DONE_KEY, NOOP
-from .stack import RAW_QUEUE, BenchStack
+from execution_service.bench.raw_app import DONE_KEY, NOOP
+from execution_service.bench.stack import RAW_QUEUE, BenchStack
+from execution_service.priorities import BROKER_PRIORITY, Priority
 
 PUBLISH_QUEUE = "bench_publish"  # nobody consumes it: publishing alone is timed
 

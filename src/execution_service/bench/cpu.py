@@ -15,7 +15,7 @@ from typing import Any
 
 import psutil
 
-from .stack import BenchStack
+from execution_service.bench.stack import BenchStack
 
 
 def _cpu(proc: psutil.Process) -> float:

@@ -6,8 +6,8 @@ from typing import Any
 
 import psutil
 
-from .service_runs import Service
-from .stack import BenchStack
+from execution_service.bench.service_runs import Service
+from execution_service.bench.stack import BenchStack
 
 MB = 1024 * 1024
 

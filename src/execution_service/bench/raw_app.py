@@ -13,8 +13,8 @@ from typing import Any
 
 import redis
 
-from ..celery_app import make_celery
-from ..config import get_settings
+from execution_service.config import get_settings
+from execution_service.messaging.celery_app import make_celery
 
 NOOP = "bench.noop"
 DONE_KEY = "bench:done"

@@ -9,12 +9,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import baseline, chart, memory, report, scaling
-from .cpu import CpuMeter
-from .options import BenchOptions
-from .service_runs import Service
-from .stack import BenchStack
-from .stats import median
+from execution_service.bench import baseline, chart, memory, report, scaling
+from execution_service.bench.cpu import CpuMeter
+from execution_service.bench.options import BenchOptions
+from execution_service.bench.service_runs import Service
+from execution_service.bench.stack import BenchStack
+from execution_service.bench.stats import median
 
 
 def _say(text: str) -> None:

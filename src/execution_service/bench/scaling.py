@@ -6,11 +6,11 @@ import random
 import time
 from typing import Any
 
-from . import baseline
-from .seed import sample_graph, sample_ids, seed, wipe
-from .service_runs import Service
-from .stack import BenchStack
-from .stats import latency_ms
+from execution_service.bench import baseline
+from execution_service.bench.seed import sample_graph, sample_ids, seed, wipe
+from execution_service.bench.service_runs import Service
+from execution_service.bench.stack import BenchStack
+from execution_service.bench.stats import latency_ms
 
 
 def workers_curve(

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from ..models import Execution, ExecutionEvent, Graph, utcnow
-from .service_runs import graph_definition
+from execution_service.bench.service_runs import graph_definition
+from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
 
 ENDINGS = [("completed", 90), ("failed", 5), ("cancelled", 3), ("timed_out", 2)]
 BATCH = 5000

@@ -9,12 +9,17 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, update
 
-from ..models import Execution
-from .cpu import CpuMeter
-from .http import Http
-from .load import QueueLoad, probe_in_background, queue_in_background, stop_event
-from .stack import BenchStack
-from .stats import latency_ms
+from execution_service.bench.cpu import CpuMeter
+from execution_service.bench.http import Http
+from execution_service.bench.load import (
+    QueueLoad,
+    probe_in_background,
+    queue_in_background,
+    stop_event,
+)
+from execution_service.bench.stack import BenchStack
+from execution_service.bench.stats import latency_ms
+from execution_service.store.models import Execution
 
 ENDED = ("completed", "failed", "cancelled", "timed_out")
 

@@ -33,12 +33,12 @@ import psycopg
 import redis
 from celery import Celery
 
-from ..celery_app import make_celery
-from ..config import Settings
-from ..migrate import upgrade
-from . import scratch
-from .http import Http
-from .options import BenchOptions
+from execution_service.bench import scratch
+from execution_service.bench.http import Http
+from execution_service.bench.options import BenchOptions
+from execution_service.config import Settings
+from execution_service.messaging.celery_app import make_celery
+from execution_service.store.migrate import upgrade
 
 DB_PREFIX = "crew_exec_bench_"
 REDIS_CLAIM_KEY = "crew_exec_bench:owner"
@@ -148,7 +148,7 @@ class BenchStack:
             EXEC_DATABASE_URL=self.database_url,
             EXEC_BROKER_URL=self.broker_url,
             EXEC_QUEUE_NAME=queue,
-            EXEC_CREWAI_MODULE="execution_service.runners.scripted_crewai",
+            EXEC_CREWAI_MODULE="execution_service.crews.scripted.library",
             EXEC_WORKER_CONCURRENCY=str(self.options.concurrency),
             EXEC_WORKER_POOL="prefork",
             EXEC_API_WORKERS=str(self.options.api_workers),

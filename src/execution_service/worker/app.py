@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..celery_app import get_celery
-from . import tasks  # noqa: F401  (registers the tasks on the app)
+from execution_service.messaging.celery_app import get_celery
+from execution_service.worker import tasks  # noqa: F401  (registers the tasks on the app)
 
 app = get_celery()

@@ -39,10 +39,25 @@ from sqlalchemy import (
     update,
 )
 
-from .. import graph_specs, states
-from ..breaker import get_breaker, provider_of
-from ..config import get_settings
-from ..db import (
+from execution_service.breaker import get_breaker, provider_of
+from execution_service.config import get_settings
+from execution_service.crews.runner import (
+    RunContext,
+    RunResult,
+    StopRequested,
+    TaskResult,
+    current_run,
+    get_runner,
+)
+from execution_service.errors.classify import classify
+from execution_service.errors.codes import PROVIDER_OUTAGE_CODES, ErrorCode, ErrorInfo, error_info
+from execution_service.errors.exceptions import CircuitOpen
+from execution_service.graph import GraphSpec
+from execution_service.retry import backoff_delay
+from execution_service.status import Status
+from execution_service.store import graphs as graph_specs
+from execution_service.store import transitions as states
+from execution_service.store.engine import (
     driver_statement,
     driver_write,
     read_scope,
@@ -50,33 +65,11 @@ from ..db import (
     uses_psycopg,
     write,
 )
-from ..errors import PROVIDER_OUTAGE_CODES, CircuitOpen, ErrorInfo, classify, error_info
-from ..graph_spec import GraphSpec
-from ..models import Execution, ExecutionEvent, Graph, utcnow
-from ..retry import backoff_delay
-from ..runners.base import (
-    RunContext,
-    Runner,
-    RunResult,
-    StopRequested,
-    TaskResult,
-    current_run,
-    load_runner,
-)
-from ..states import Status
-from .crew_threads import crew_threads
+from execution_service.store.failures import error_columns, error_history
+from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
+from execution_service.worker.crew_threads import crew_threads
 
 log = logging.getLogger(__name__)
-
-_runners: dict[tuple[str, str], Runner] = {}
-
-
-def get_runner() -> Runner:
-    settings = get_settings()
-    key = (settings.runner, settings.crewai_module)
-    if key not in _runners:
-        _runners[key] = load_runner(settings.runner, crewai_module=settings.crewai_module)
-    return _runners[key]
 
 
 class HardStop(BaseException):
@@ -210,30 +203,6 @@ def _progress_statement(keys: tuple[str, ...]) -> Any:
     )
 
 
-def _error_values(info: ErrorInfo, attempt: int | None) -> dict[str, Any]:
-    return {
-        "error_code": info.code,
-        "error_category": info.category.value,
-        "error_message": info.message,
-        "error_retryable": info.retryable,
-        "error_details": {
-            "task": info.task,
-            "attempt": attempt,
-            "retry_after_seconds": info.retry_after_seconds,
-        },
-    }
-
-
-def _history_details(info: ErrorInfo, **extra: Any) -> dict[str, Any]:
-    return {
-        "code": info.code,
-        "category": info.category.value,
-        "task": info.task,
-        "detail": info.detail,
-        **extra,
-    }
-
-
 def end_with(
     execution_id: uuid.UUID,
     target: Status,
@@ -249,9 +218,9 @@ def end_with(
             execution_id,
             target,
             expected=expected,
-            values=_error_values(info, attempt),
+            values=error_columns(info, attempt),
             message=info.message,
-            details=_history_details(info, **details),
+            details=error_history(info, **details),
         )
     )
     return moved is not None
@@ -380,9 +349,9 @@ def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
         if row is None or row.status not in (Status.QUEUED, Status.RETRYING):
             return None
         if row.status == Status.QUEUED and row.queue_deadline_at and now >= row.queue_deadline_at:
-            info = error_info("QUEUE_TIMEOUT")
+            info = error_info(ErrorCode.QUEUE_TIMEOUT)
         elif row.status == Status.RETRYING and row.deadline_at and now >= row.deadline_at:
-            info = error_info("EXECUTION_TIMEOUT")
+            info = error_info(ErrorCode.EXECUTION_TIMEOUT)
         else:
             info = None
         if info is not None:
@@ -391,9 +360,9 @@ def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
                 execution_id,
                 Status.TIMED_OUT,
                 expected=frozenset({Status(row.status)}),
-                values=_error_values(info, row.attempt or None),
+                values=error_columns(info, row.attempt or None),
                 message=info.message,
-                details=_history_details(info),
+                details=error_history(info),
             )
             return None
         deadline = row.deadline_at
@@ -484,11 +453,9 @@ def _after_failure(attempt: Attempt, info: ErrorInfo) -> float | None:
             attempt.execution_id,
             Status.RETRYING if retry else Status.FAILED,
             expected=frozenset({Status.RUNNING}),
-            values={**_error_values(info, attempt.number), "stopped_at": utcnow()},
+            values={**error_columns(info, attempt.number), "stopped_at": utcnow()},
             message=f"{info.message} Retrying in {delay:.2f} s." if retry else info.message,
-            details=_history_details(info, delay_seconds=delay)
-            if retry
-            else _history_details(info),
+            details=error_history(info, delay_seconds=delay) if retry else error_history(info),
             attempt=attempt.number,
         )
     )
@@ -557,7 +524,7 @@ def _supervise(attempt: Attempt) -> _Outcome:
         now = time.monotonic()
         if outcome.stopped is None:
             if deadline is not None and time.time() >= deadline:
-                info = error_info("EXECUTION_TIMEOUT")
+                info = error_info(ErrorCode.EXECUTION_TIMEOUT)
                 end_with(
                     attempt.execution_id,
                     Status.TIMED_OUT,
@@ -631,7 +598,7 @@ def run_execution(execution_id: str, worker: str) -> float | None:
     return None
 
 
-def give_up(execution_id: str, code: str, message: str) -> None:
+def give_up(execution_id: str, code: ErrorCode, message: str) -> None:
     """Mark an execution failed when its retry could not even be scheduled."""
-    info = ErrorInfo(code, error_info("INTERNAL_ERROR").category, True, message)
+    info = ErrorInfo(code, error_info(ErrorCode.INTERNAL_ERROR).category, True, message)
     end_with(uuid.UUID(execution_id), Status.FAILED, info, frozenset({Status.RETRYING}))

@@ -22,14 +22,16 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..config import get_settings
-from ..db import read_scope, session_scope
-from ..dispatch import publish
-from ..errors import error_info
-from ..models import Execution, utcnow
-from ..states import Status, transition
-from . import presence
-from .execute import _error_values, _history_details, end_with
+from execution_service.config import get_settings
+from execution_service.errors.codes import ErrorCode, error_info
+from execution_service.messaging.dispatch import publish
+from execution_service.status import Status
+from execution_service.store import workers as presence
+from execution_service.store.engine import read_scope, session_scope
+from execution_service.store.failures import error_columns, error_history
+from execution_service.store.models import Execution, utcnow
+from execution_service.store.transitions import transition
+from execution_service.worker.execute import end_with
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +47,13 @@ def reap_once() -> int:
     now = utcnow()
     moved = 0
     overdue = (
-        (Status.QUEUED, Execution.queue_deadline_at <= now, "QUEUE_TIMEOUT"),
-        (Status.RETRYING, Execution.deadline_at <= now, "EXECUTION_TIMEOUT"),
+        (Status.QUEUED, Execution.queue_deadline_at <= now, ErrorCode.QUEUE_TIMEOUT),
+        (Status.RETRYING, Execution.deadline_at <= now, ErrorCode.EXECUTION_TIMEOUT),
         (
             Status.RUNNING,
             Execution.deadline_at
             <= now - timedelta(seconds=settings.stop_grace_seconds + settings.heartbeat_interval),
-            "EXECUTION_TIMEOUT",
+            ErrorCode.EXECUTION_TIMEOUT,
         ),
     )
     for status, condition, code in overdue:
@@ -74,7 +76,7 @@ def reap_once() -> int:
     with read_scope() as session:
         rows = list(session.execute(lost))
     for row in rows:
-        info = error_info("WORKER_LOST")
+        info = error_info(ErrorCode.WORKER_LOST)
         if row.attempt < row.max_attempts:
             with session_scope() as session:
                 again = transition(
@@ -82,9 +84,9 @@ def reap_once() -> int:
                     row.id,
                     Status.RETRYING,
                     expected=frozenset({Status.RUNNING}),
-                    values=_error_values(info, row.attempt),
+                    values=error_columns(info, row.attempt),
                     message=f"{info.message} Queued again.",
-                    details=_history_details(info, delay_seconds=0.0, by="reaper"),
+                    details=error_history(info, delay_seconds=0.0, by="reaper"),
                 )
             if again is not None:
                 publish(str(row.id), row.priority, row.timeout_seconds)

@@ -8,10 +8,11 @@ from typing import Any
 from celery.exceptions import Retry
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
-from ..celery_app import RUN_EXECUTION, get_celery
-from ..db import ping_only_after_idle, reset_engines
-from .execute import give_up, run_execution
-from .reaper import Reaper
+from execution_service.errors.codes import ErrorCode
+from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
+from execution_service.store.engine import ping_only_after_idle, reset_engines
+from execution_service.worker.execute import give_up, run_execution
+from execution_service.worker.reaper import Reaper
 
 app = get_celery()
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def run_execution_task(self: Any, execution_id: str) -> None:
         raise
     except Exception:
         log.exception("could not schedule the retry of execution %s", execution_id)
-        give_up(execution_id, "BROKER_UNAVAILABLE", "The retry could not be queued.")
+        give_up(execution_id, ErrorCode.BROKER_UNAVAILABLE, "The retry could not be queued.")
 
 
 @worker_process_init.connect

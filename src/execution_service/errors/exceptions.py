@@ -1,0 +1,30 @@
+"""Exceptions raised while an attempt runs, which ``errors.classify.classify`` knows
+by type."""
+
+from __future__ import annotations
+
+
+class CrewFailure(Exception):
+    """Raised by a runner when a crew failed; carries the task it failed in."""
+
+    def __init__(self, task: str | None, cause: BaseException) -> None:
+        super().__init__(f"{task}: {type(cause).__name__}")
+        self.task = task
+        self.__cause__ = cause
+
+
+class CrewOutputInvalid(Exception):
+    """The crew finished but returned something that is not a result."""
+
+
+class ProviderKeyMissing(Exception):
+    """The graph names an environment variable for its provider key that the worker lacks."""
+
+
+class CircuitOpen(Exception):
+    """The circuit breaker refused the call; nothing was sent to the provider."""
+
+    def __init__(self, name: str, retry_in: float) -> None:
+        super().__init__(f"circuit {name} is open for {retry_in:.1f} s more")
+        self.name = name
+        self.retry_in = retry_in

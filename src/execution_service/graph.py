@@ -1,0 +1,124 @@
+"""The validated shape of a graph: a crew of agents and tasks, plus its settings."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from execution_service.crews.scripted.script import CrewScript
+from execution_service.crews.tools import TOOLS, unknown_tools
+
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LLMSpec(_Strict):
+    """Which model an agent talks to. The key is named, never stored: ``api_key_env``."""
+
+    model: Name
+    base_url: str | None = None
+    # only a variable that holds a key may be named: a graph must not be able to send
+    # the worker's other settings (database URL, broker URL) to a provider it chose
+    api_key_env: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Z][A-Z0-9_]*_(KEY|TOKEN)$"
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _not_a_service_setting(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("EXEC_"):
+            raise ValueError("the service's own EXEC_ settings cannot be used as a provider key")
+        return value
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+
+
+class AgentSpec(_Strict):
+    role: Name
+    goal: Text
+    backstory: Text
+    llm: LLMSpec | None = None
+    tools: list[Name] = Field(default_factory=list, max_length=50)
+
+    @field_validator("tools")
+    @classmethod
+    def _allowed_tools(cls, value: list[str]) -> list[str]:
+        unknown = unknown_tools(value)
+        if unknown:
+            raise ValueError(
+                f"unknown tool {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(TOOLS))}"
+            )
+        return value
+
+
+class TaskSpec(_Strict):
+    name: Name | None = None
+    description: Text
+    expected_output: Text
+    agent: Name
+    context: list[Name] = Field(default_factory=list)
+
+
+class RetryPolicy(_Strict):
+    """How often, and how patiently, a failed execution is tried again."""
+
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    base_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
+    max_delay_seconds: float = Field(default=60.0, ge=0, le=24 * 3600)
+    jitter: float = Field(default=0.5, ge=0, le=1)
+
+
+class GraphSettings(_Strict):
+    timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
+    # at most this many executions of the graph queued or running at once
+    max_active_executions: int | None = Field(default=None, ge=1, le=1_000_000)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    # what a failing tool does to the crew (crewai's tool_failure_policy): "warn" feeds
+    # the error to the agent and goes on (crewai's default), "raise" fails the crew
+    # with TOOL_ERROR / TOOL_UNAVAILABLE, "ignore" does neither
+    tool_failures: Literal["ignore", "warn", "raise"] | None = None
+
+
+class GraphSpec(_Strict):
+    name: Name
+    description: str | None = Field(default=None, max_length=10_000)
+    agents: list[AgentSpec] = Field(min_length=1, max_length=50)
+    tasks: list[TaskSpec] = Field(min_length=1, max_length=200)
+    process: Literal["sequential", "hierarchical"] = "sequential"
+    # the model that manages a hierarchical crew (default: the first agent's)
+    manager_llm: LLMSpec | None = None
+    settings: GraphSettings = Field(default_factory=GraphSettings)
+    # which crewai runs the crew: "crewai" (the real library), "scripted" (the stand-in
+    # that follows ``script``), or absent: the worker's EXEC_CREWAI_MODULE
+    runner: Literal["crewai", "scripted"] | None = None
+    script: CrewScript | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> GraphSpec:
+        roles = [agent.role for agent in self.agents]
+        if len(set(roles)) != len(roles):
+            raise ValueError("agents: each agent needs a distinct role")
+        names: set[str] = set()
+        for index, task in enumerate(self.tasks):
+            if task.agent not in roles:
+                raise ValueError(f"tasks.{index}.agent: no agent has the role {task.agent!r}")
+            for ref in task.context:
+                if ref not in names:
+                    raise ValueError(
+                        f"tasks.{index}.context: {ref!r} is not the name of an earlier task"
+                    )
+            if task.name is not None:
+                if task.name in names:
+                    raise ValueError(f"tasks.{index}.name: {task.name!r} is used twice")
+                names.add(task.name)
+        return self
+
+    def task_label(self, index: int) -> str:
+        task = self.tasks[index]
+        return task.name or f"task {index + 1}"
