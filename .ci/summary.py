@@ -1,4 +1,4 @@
-"""Print `scenarios: N passed, N failed, N skipped` from behave's JUnit reports.
+"""Print `scenarios: N passed, N failed, N skipped` from JUnit reports (behave's and pytest's).
 
 Arguments: folders of reports (every ``*.xml`` in them), or report files.
 """

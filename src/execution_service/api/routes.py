@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from execution_service.api.responses import json_response
 from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
 from execution_service.graph import GraphSpec
-from execution_service.service import use_cases as service
+from execution_service.service import executions, graphs, operations
 from execution_service.service.admission import QueueOrder, get_admission
 from execution_service.status import Status
 
@@ -26,19 +26,19 @@ def healthz() -> dict[str, str]:
 
 @router.post("/graphs", status_code=status.HTTP_201_CREATED)
 def create_graph(spec: GraphSpec, response: Response) -> dict[str, Any]:
-    graph = service.create_graph(spec)
+    graph = graphs.create_graph(spec)
     response.headers["Location"] = f"/api/v1/graphs/{graph['id']}"
     return graph
 
 
 @router.get("/graphs/{graph_id}")
 def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
-    return service.get_graph(graph_id)
+    return graphs.get_graph(graph_id)
 
 
 @router.delete("/graphs/{graph_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_graph(graph_id: uuid.UUID) -> Response:
-    service.delete_graph(graph_id)
+    graphs.delete_graph(graph_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -73,40 +73,40 @@ def list_executions(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    return service.list_executions(status, graph_id, limit, cursor)
+    return executions.list_executions(status, graph_id, limit, cursor)
 
 
 @router.get("/executions/{execution_id}")
 def get_execution(execution_id: uuid.UUID) -> Response:
-    return json_response(service.get_execution(execution_id))
+    return json_response(executions.get_execution(execution_id))
 
 
 @router.patch("/executions/{execution_id}")
 def change_execution(execution_id: uuid.UUID, change: ExecutionChange) -> dict[str, Any]:
-    return service.change_priority(execution_id, change.priority)
+    return executions.change_priority(execution_id, change.priority)
 
 
 @router.get("/executions/{execution_id}/events")
 def execution_events(execution_id: uuid.UUID) -> dict[str, Any]:
-    return {"items": service.execution_events(execution_id)}
+    return {"items": executions.execution_events(execution_id)}
 
 
 @router.post("/executions/{execution_id}/cancel")
 def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
-    return service.cancel_execution(execution_id)
+    return executions.cancel_execution(execution_id)
 
 
 @router.get("/queue/stats")
 def queue_stats() -> dict[str, Any]:
-    return service.queue_stats()
+    return operations.queue_stats()
 
 
 @router.get("/circuit-breakers")
 def circuit_breakers() -> dict[str, Any]:
-    return {**service.circuit_breaker_policy(), "items": service.circuit_breakers()}
+    return {**operations.circuit_breaker_policy(), "items": operations.circuit_breakers()}
 
 
 @router.post("/circuit-breakers/{name}/reset", status_code=status.HTTP_204_NO_CONTENT)
 def reset_circuit_breaker(name: str) -> Response:
-    service.reset_circuit_breaker(name)
+    operations.reset_circuit_breaker(name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -20,16 +20,14 @@ import logging
 import queue
 import threading
 import uuid
-from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import Any, cast
-
-from sqlalchemy import Table, Uuid, bindparam, func, insert, select
+from typing import Any
 
 from execution_service.config import get_settings
+from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.graph import GraphSpec
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import Priority
@@ -40,26 +38,11 @@ from execution_service.service.refusals import (
     ServiceError,
 )
 from execution_service.service.views import execution_view
-from execution_service.status import ACTIVE, Status
-from execution_service.store import graphs as graph_specs
-from execution_service.store import transitions as states
-from execution_service.store.engine import read_scope, session_scope
-from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
+from execution_service.status import Status
+from execution_service.store import graphs, queueing
+from execution_service.store.models import utcnow
 
 log = logging.getLogger(__name__)
-
-_EXECUTIONS = cast(Table, Execution.__table__)
-_EVENTS = cast(Table, ExecutionEvent.__table__)
-_ACTIVE = sorted(s.value for s in ACTIVE)
-_GRAPH_ID = bindparam("graph_id", type_=Uuid())
-_LOCK = (
-    select(Graph.deleted_at)
-    .where(Graph.id == _GRAPH_ID)
-    .with_for_update(key_share=True)  # FOR NO KEY UPDATE
-)
-_COUNT_ACTIVE = select(func.count()).where(
-    Execution.graph_id == _GRAPH_ID, Execution.status.in_(_ACTIVE)
-)
 
 
 @dataclass(frozen=True)
@@ -74,28 +57,12 @@ class QueueOrder:
     received_at: datetime = field(default_factory=utcnow)
 
 
-# every column of an execution, for the view of a new one (what it has no value for yet)
-_NO_VALUES: dict[str, Any] = {column.name: None for column in _EXECUTIONS.columns}
+# what a new execution's view shows for the columns it has no value for yet
+_NO_VALUES: dict[str, Any] = dict.fromkeys(queueing.EXECUTION_COLUMNS)
 
 
 def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
     return GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
-
-
-def _specs_of(graph_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, GraphSpec]:
-    """The parsed definitions of the graphs that exist (deleted or not: the lock in
-    :func:`_record` tells which are still live)."""
-    wanted = set(graph_ids)
-    found = {g: spec for g in wanted if (spec := graph_specs.cached(g)) is not None}
-    missing = [g for g in wanted if g not in found]
-    if missing:
-        with read_scope() as session:
-            rows = session.execute(
-                select(Graph.id, Graph.definition).where(Graph.id.in_(missing))
-            ).all()
-        for graph_id, definition in rows:
-            found[graph_id] = graph_specs.remember(graph_id, definition)
-    return found
 
 
 def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
@@ -135,56 +102,24 @@ def _limit_reached(graph_id: uuid.UUID, active: int, limit: int) -> QueueLimitRe
 def _record(
     orders: list[QueueOrder], specs: dict[uuid.UUID, GraphSpec]
 ) -> list[dict[str, Any] | ServiceError]:
-    """One transaction: lock the graphs, check their limits, insert what fits."""
+    """Record what fits within its graph's limit, in one transaction; refuse the rest."""
     answers: list[dict[str, Any] | ServiceError] = [_not_found(o.graph_id) for o in orders]
-    graph_ids = sorted({o.graph_id for o in orders if o.graph_id in specs})
-    if not graph_ids:
-        return answers
     default_limit = get_settings().max_active_per_graph
-    with session_scope() as session:
-        conn = session.connection()
-        # each graph's lock (FOR NO KEY UPDATE, taken in one order) serialises queueing
-        # per graph across transactions and processes, so no limit can be overshot. The
-        # count is a statement of its own, after the lock: on PostgreSQL a statement
-        # sees what was committed when it began, and only a count begun after the lock
-        # was granted sees the executions the previous holder inserted.
-        live: set[uuid.UUID] = set()
-        active: dict[uuid.UUID, int] = {}
-        for graph_id in graph_ids:
-            found = conn.execute(_LOCK, {"graph_id": graph_id}).first()
-            if found is not None and found.deleted_at is None:
-                live.add(graph_id)
-                active[graph_id] = conn.execute(_COUNT_ACTIVE, {"graph_id": graph_id}).scalar_one()
-        rows: list[dict[str, Any]] = []
-        for index, order in enumerate(orders):
-            if order.graph_id not in live:
-                continue
-            spec = specs[order.graph_id]
-            limit = spec.settings.max_active_executions or default_limit
-            if active[order.graph_id] >= limit:
-                answers[index] = _limit_reached(order.graph_id, active[order.graph_id], limit)
-                continue
-            active[order.graph_id] += 1
-            row = _row(order, spec)
-            rows.append(row)
-            answers[index] = row
-        if rows:
-            conn.execute(insert(_EXECUTIONS), rows)
-            conn.execute(
-                insert(_EVENTS),
-                [
-                    {
-                        "execution_id": row["id"],
-                        "from_status": None,
-                        "to_status": row["status"],
-                        "attempt": 0,
-                        "at": row["created_at"],
-                        "message": None,
-                        "details": None,
-                    }
-                    for row in rows
-                ],
-            )
+    candidates: list[queueing.Candidate] = []
+    indexes: list[int] = []
+    for index, order in enumerate(orders):
+        spec = specs.get(order.graph_id)
+        if spec is None:
+            continue
+        limit = spec.settings.max_active_executions or default_limit
+        candidates.append(queueing.Candidate(order.graph_id, _row(order, spec), limit))
+        indexes.append(index)
+    recorded = queueing.insert_within_limits(candidates)
+    for index, candidate, outcome in zip(indexes, candidates, recorded, strict=True):
+        if isinstance(outcome, queueing.OverLimit):
+            answers[index] = _limit_reached(candidate.graph_id, outcome.active, outcome.limit)
+        elif outcome is not None:
+            answers[index] = outcome
     return answers
 
 
@@ -192,25 +127,15 @@ def _unpublished(execution_id: uuid.UUID, exc: Exception) -> BrokerUnavailable:
     """The broker refused the message: the execution is marked failed, never left queued
     with no message behind it, and the caller is told."""
     log.error("could not publish execution %s: %r", execution_id, exc)
-    with session_scope() as session:
-        states.transition(
-            session,
-            execution_id,
-            Status.FAILED,
-            values={
-                "error_code": BrokerUnavailable.code,
-                "error_category": "transient",
-                "error_message": "The queue is unavailable; the execution was not queued.",
-                "error_retryable": True,
-            },
-            details={"exception": type(exc).__name__},
-        )
+    queueing.fail_unqueued(
+        execution_id, error_info(ErrorCode.BROKER_UNAVAILABLE), exception=type(exc).__name__
+    )
     return BrokerUnavailable("The queue is unavailable; try again shortly.")
 
 
 def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
     """Queue a batch of executions: for each order, its execution's view or the refusal."""
-    answers = _record(orders, _specs_of(o.graph_id for o in orders))
+    answers = _record(orders, graphs.specs_of(o.graph_id for o in orders))
     for index, answer in enumerate(answers):
         if isinstance(answer, ServiceError):
             continue
@@ -221,13 +146,6 @@ def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
             continue
         answers[index] = execution_view(SimpleNamespace(**{**_NO_VALUES, **answer}))
     return answers
-
-
-def admit_one(order: QueueOrder) -> dict[str, Any]:
-    answer = admit([order])[0]
-    if isinstance(answer, ServiceError):
-        raise answer
-    return answer
 
 
 Waiting = tuple[QueueOrder, "Future[dict[str, Any]]"]

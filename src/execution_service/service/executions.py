@@ -1,0 +1,107 @@
+"""Executions once queued: read one, its history, pages of them; cancel; raise priority.
+
+Queueing itself is ``service/admission.py`` (batched).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from execution_service.messaging.dispatch import publish
+from execution_service.priorities import PRIORITY_RANK, Priority
+from execution_service.service.refusals import (
+    ExecutionFinished,
+    ExecutionNotFound,
+    ExecutionNotQueued,
+    InvalidRequest,
+    PriorityNotRaised,
+)
+from execution_service.service.views import event_view, execution_view
+from execution_service.status import Status
+from execution_service.store import executions, listing
+from execution_service.store.models import Execution
+
+
+def _not_found(execution_id: uuid.UUID) -> ExecutionNotFound:
+    return ExecutionNotFound(f"No execution with id {execution_id}")
+
+
+def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+    row = listing.read_execution(execution_id)
+    if row is None:
+        raise _not_found(execution_id)
+    return execution_view(row)
+
+
+def execution_events(execution_id: uuid.UUID) -> list[dict[str, Any]]:
+    history = listing.read_history(execution_id)
+    if history is None:
+        raise _not_found(execution_id)
+    return [event_view(event) for event in history]
+
+
+def list_executions(
+    status: Status | None = None,
+    graph_id: uuid.UUID | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Newest first, keyset-paginated: ``next_cursor`` fetches the following page."""
+    after = None
+    if cursor is not None:
+        try:
+            after = listing.decode_cursor(cursor)
+        except ValueError as exc:
+            raise InvalidRequest("cursor: not a cursor this service handed out") from exc
+    page, following = listing.read_page(
+        status.value if status is not None else None, graph_id, limit, after
+    )
+    return {"items": [execution_view(row) for row in page], "next_cursor": following}
+
+
+def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+    """Cancel a queued, retrying or running execution; idempotent on a cancelled one."""
+    moved, execution = executions.cancel(execution_id)
+    if execution is None:
+        raise _not_found(execution_id)
+    if not moved and execution.status != Status.CANCELLED:
+        raise ExecutionFinished(
+            f"Execution {execution_id} already finished as {execution.status}",
+            {"status": execution.status},
+        )
+    return execution_view(execution)
+
+
+def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, Any]:
+    """Raise the priority of a still-queued execution.
+
+    Its message is already in the broker at the old priority and cannot be taken
+    back, so a second message is published at the new one: whichever reaches a
+    worker first runs the execution, the other finds it no longer queued and is
+    dropped. That is why a priority can only be raised, never lowered.
+    """
+
+    def decide(execution: Execution) -> str | None:
+        if execution.status != Status.QUEUED.value:
+            raise ExecutionNotQueued(
+                f"Execution {execution_id} is {execution.status}; only a queued "
+                "execution's priority can change",
+                {"status": execution.status},
+            )
+        current = Priority(execution.priority)
+        if PRIORITY_RANK[priority] < PRIORITY_RANK[current]:
+            raise PriorityNotRaised(
+                f"priority: {priority.value} is below {current.value}; a queued execution's "
+                "priority can only be raised",
+                {"priority": current.value},
+            )
+        if priority == current:
+            return None
+        publish(str(execution.id), priority, execution.timeout_seconds)
+        return priority.value
+
+    execution = executions.change_priority(execution_id, decide)
+    if execution is None:
+        raise _not_found(execution_id)
+    return execution_view(execution)

@@ -1,0 +1,47 @@
+"""Changes a caller asks for on one execution: cancel it, raise its priority."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from execution_service.status import Status
+from execution_service.store.engine import session_scope
+from execution_service.store.models import Execution
+from execution_service.store.transitions import transition
+
+
+def cancel(execution_id: uuid.UUID) -> tuple[bool, Execution | None]:
+    """Move the execution to cancelled if it is not finished yet (a compare-and-set, so a
+    racing completion and this cancel cannot both win). Returns whether this call moved
+    it, and the execution as it is now (None when there is no such execution)."""
+    with session_scope() as session:
+        moved = transition(
+            session,
+            execution_id,
+            Status.CANCELLED,
+            values={"error_code": None},
+            message="cancelled by request",
+        )
+        execution = session.get(Execution, execution_id)
+        if execution is not None:
+            session.refresh(execution)
+        return moved is not None, execution
+
+
+def change_priority(
+    execution_id: uuid.UUID, decide: Callable[[Execution], str | None]
+) -> Execution | None:
+    """Under the execution's row lock, ``decide`` looks at it and returns its new
+    priority (or None: unchanged; or raises to refuse). The new priority is committed
+    only after ``decide`` returned, so whatever ``decide`` does (publishing the second
+    message) happens before anyone sees the change. None when there is no such execution.
+    """
+    with session_scope() as session:
+        execution = session.get(Execution, execution_id, with_for_update=True)
+        if execution is None:
+            return None
+        priority = decide(execution)
+        if priority is not None:
+            execution.priority = priority
+        return execution

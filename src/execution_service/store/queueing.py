@@ -1,0 +1,119 @@
+"""Recording queued executions, a batch at a time, within each graph's limit.
+
+One transaction per batch: each graph's lock, one count of its active executions, one
+multi-row insert of executions and one of their first history rows, one commit (see
+``service/admission.py`` for why requests are batched).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, Uuid, bindparam, func, insert, select
+
+from execution_service.errors.codes import ErrorInfo
+from execution_service.status import ACTIVE, Status
+from execution_service.store.engine import session_scope
+from execution_service.store.failures import error_columns, error_history
+from execution_service.store.models import Execution, ExecutionEvent, Graph
+from execution_service.store.transitions import transition
+
+_EXECUTIONS = cast(Table, Execution.__table__)
+_EVENTS = cast(Table, ExecutionEvent.__table__)
+_GRAPH_ID = bindparam("graph_id", type_=Uuid())
+_LOCK = (
+    select(Graph.deleted_at)
+    .where(Graph.id == _GRAPH_ID)
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE
+)
+_COUNT_ACTIVE = select(func.count()).where(
+    Execution.graph_id == _GRAPH_ID, Execution.status.in_(sorted(s.value for s in ACTIVE))
+)
+
+# every column of an execution: what a new one has no value for yet is None
+EXECUTION_COLUMNS: tuple[str, ...] = tuple(column.name for column in _EXECUTIONS.columns)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An execution to queue: its graph, its row's values, the graph's limit."""
+
+    graph_id: uuid.UUID
+    row: dict[str, Any]
+    limit: int
+
+
+@dataclass(frozen=True)
+class OverLimit:
+    """The graph already has ``active`` executions queued or running, its ``limit``."""
+
+    active: int
+    limit: int
+
+
+def insert_within_limits(
+    candidates: list[Candidate],
+) -> list[dict[str, Any] | OverLimit | None]:
+    """One transaction: lock the graphs, check their limits, insert what fits. For each
+    candidate: its row (inserted), :class:`OverLimit`, or None (no such live graph)."""
+    answers: list[dict[str, Any] | OverLimit | None] = [None] * len(candidates)
+    graph_ids = sorted({c.graph_id for c in candidates})
+    if not graph_ids:
+        return answers
+    with session_scope() as session:
+        conn = session.connection()
+        # each graph's lock (FOR NO KEY UPDATE, taken in one order) serialises queueing
+        # per graph across transactions and processes, so no limit can be overshot. The
+        # count is a statement of its own, after the lock: on PostgreSQL a statement
+        # sees what was committed when it began, and only a count begun after the lock
+        # was granted sees the executions the previous holder inserted.
+        active: dict[uuid.UUID, int] = {}
+        for graph_id in graph_ids:
+            found = conn.execute(_LOCK, {"graph_id": graph_id}).first()
+            if found is not None and found.deleted_at is None:
+                active[graph_id] = conn.execute(_COUNT_ACTIVE, {"graph_id": graph_id}).scalar_one()
+        rows: list[dict[str, Any]] = []
+        for index, candidate in enumerate(candidates):
+            if candidate.graph_id not in active:
+                continue
+            if active[candidate.graph_id] >= candidate.limit:
+                answers[index] = OverLimit(active[candidate.graph_id], candidate.limit)
+                continue
+            active[candidate.graph_id] += 1
+            rows.append(candidate.row)
+            answers[index] = candidate.row
+        if rows:
+            conn.execute(insert(_EXECUTIONS), rows)
+            conn.execute(
+                insert(_EVENTS),
+                [
+                    {
+                        "execution_id": row["id"],
+                        "from_status": None,
+                        "to_status": row["status"],
+                        "attempt": 0,
+                        "at": row["created_at"],
+                        "message": None,
+                        "details": None,
+                    }
+                    for row in rows
+                ],
+            )
+    return answers
+
+
+def fail_unqueued(execution_id: uuid.UUID, info: ErrorInfo, **details: Any) -> None:
+    """The broker refused the execution's message: it is marked failed with ``info``,
+    never left queued with no message behind it."""
+    with session_scope() as session:
+        transition(
+            session,
+            execution_id,
+            Status.FAILED,
+            expected=frozenset({Status.QUEUED}),
+            values=error_columns(info, None),
+            message=info.message,
+            details=error_history(info, **details),
+        )
