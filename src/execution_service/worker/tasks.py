@@ -1,4 +1,4 @@
-"""Celery tasks. Thin: the work is in ``execute``."""
+"""Celery tasks. Thin: the work is in ``attempt`` (one attempt of one execution)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,14 @@ from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from execution_service.errors.codes import ErrorCode
 from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
-from execution_service.store.engine import ping_only_after_idle, reset_engines
-from execution_service.worker.execute import give_up, run_execution
+from execution_service.store.workers import forget_parent_connections, use_worker_connections
+from execution_service.worker.attempt import give_up, run_execution
 from execution_service.worker.reaper import Reaper
 
 app = get_celery()
 log = logging.getLogger(__name__)
 
-# a worker's writes run again on a fresh connection when theirs turns out broken
-# (db.write, db.driver_write): a connection used within the last second is not pinged
-PING_AFTER_IDLE_SECONDS = 1.0
-ping_only_after_idle(PING_AFTER_IDLE_SECONDS)
+use_worker_connections()
 
 
 # max_retries=None: the graph's retry policy decides, not Celery's default of 3
@@ -43,8 +40,7 @@ def run_execution_task(self: Any, execution_id: str) -> None:
 
 @worker_process_init.connect
 def _after_fork(**_: Any) -> None:
-    # a forked pool child must not share the parent's database connections
-    reset_engines(close=False)
+    forget_parent_connections()
 
 
 _reaper: Reaper | None = None

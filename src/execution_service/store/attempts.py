@@ -1,0 +1,412 @@
+"""The writes and reads of one attempt of one execution, named by what they do.
+
+A worker starts an attempt (:func:`start_attempt`), writes its progress
+(:func:`write_progress`) and heartbeat (:func:`heartbeat`) while the crew runs, looks
+at the execution's status (:func:`read_status`), and records how it ended:
+:func:`record_completion`, :func:`record_failure` (retrying or failed), or only that it
+let go of the crew (:func:`mark_stopped`) when somebody else ended the execution.
+
+These run for every execution, so they are tuned, and each decides its own path (the
+caller never chooses):
+
+* the hot statements are built once: building and keying a statement costs more CPU
+  than running it; their values are bound parameters;
+* on PostgreSQL through psycopg, a start is one statement (the move to running and its
+  history row, :func:`_start_statement`) and a completion one driver statement
+  (:func:`~execution_service.store.transitions.transition_on_driver`): going through
+  SQLAlchemy's execution costs more CPU than the statement's round trip (see
+  :class:`~execution_service.store.engine.DriverStatement`); elsewhere, and when the
+  fast start moves nothing, SQLAlchemy statements do the same;
+* writes run in autocommit on PostgreSQL (each is one statement or a compare-and-set)
+  and run once more on a fresh connection when the one they got was broken
+  (:func:`~execution_service.store.engine.write`,
+  :func:`~execution_service.store.engine.driver_write`).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    Table,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from execution_service.errors.codes import ErrorCode, ErrorInfo, error_info
+from execution_service.graph import GraphSpec
+from execution_service.status import Status
+from execution_service.store import graphs as graph_specs
+from execution_service.store import transitions as states
+from execution_service.store.engine import (
+    driver_statement,
+    driver_write,
+    read_scope,
+    session_scope,
+    uses_psycopg,
+    write,
+)
+from execution_service.store.failures import error_columns, error_history
+from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One started attempt: what the worker needs to run it and record how it ended."""
+
+    execution_id: uuid.UUID
+    number: int
+    max_attempts: int
+    spec: GraphSpec
+    inputs: dict[str, Any]
+    deadline: datetime | None
+
+
+# The hot statements are built once: building and keying a statement costs more CPU
+# than running it. Their values are bound parameters.
+_EXECUTIONS = cast(Table, Execution.__table__)
+_C = _EXECUTIONS.c
+_ID = bindparam("run_id", type_=_C.id.type)
+_ATTEMPT = bindparam("run_attempt", type_=_C.attempt.type)
+_RUNNING = (_C.id == _ID) & (_C.status == Status.RUNNING.value) & (_C.attempt == _ATTEMPT)
+_HEARTBEAT = (
+    update(_EXECUTIONS)
+    .where(_RUNNING)
+    .values(heartbeat_at=bindparam("now", type_=_C.heartbeat_at.type))
+)
+_STOPPED = (
+    update(_EXECUTIONS)
+    .where(_C.id == _ID, _C.attempt == _ATTEMPT)
+    .values(stopped_at=bindparam("now", type_=_C.stopped_at.type))
+)
+_START_READ = select(
+    _C.status,
+    _C.queue_deadline_at,
+    _C.deadline_at,
+    _C.started_at,
+    _C.timeout_seconds,
+    _C.attempt,
+    _C.max_attempts,
+    _C.inputs,
+    _C.graph_id,
+).where(_C.id == _ID)
+_STATUS_READ = select(_C.status, _C.attempt).where(_C.id == _ID)
+
+
+def _running_params(attempt: Attempt) -> dict[str, Any]:
+    return {"run_id": attempt.execution_id, "run_attempt": attempt.number}
+
+
+# --- start -------------------------------------------------------------------------
+
+
+def start_attempt(execution_id: uuid.UUID, worker: str) -> Attempt | None:
+    """Move a queued (or retrying) execution to running on ``worker``; the started
+    attempt, or None when the execution is not waiting to run. An execution past its
+    queue deadline (queued) or deadline (retrying) is moved to timed out instead
+    (``QUEUE_TIMEOUT`` / ``EXECUTION_TIMEOUT``), and None is returned.
+
+    On PostgreSQL one statement in autocommit (see :func:`_start_statement`); when it
+    moves nothing, or on SQLite, one read and one conditional write."""
+    if uses_psycopg():
+        params = {
+            "run_id": execution_id,
+            "now": utcnow(),
+            "worker": worker,
+            "message": f"started on {worker}",
+        }
+        statement = driver_statement(_start_statement())
+        row = driver_write(
+            lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
+        )
+        if row is not None:
+            number, max_attempts, inputs, graph_id, deadline = row
+            spec = graph_specs.cached(graph_id)
+            if spec is None:
+                with read_scope() as session:
+                    spec = _spec_of(session, graph_id)
+            return Attempt(execution_id, number, max_attempts, spec, inputs, deadline)
+    return _start_slowly(execution_id, worker)
+
+
+@functools.cache
+def _start_statement() -> Any:
+    """PostgreSQL: the move to running and its history row in one statement.
+
+    ``WITH old AS (SELECT status ... FOR UPDATE), moved AS (UPDATE ... FROM old WHERE
+    <queued or retrying, and not past its queue deadline or deadline> RETURNING ...),
+    event AS (INSERT INTO execution_events SELECT ... FROM moved) SELECT * FROM moved``:
+    it moves nothing when the execution is not waiting to run or is overdue (the
+    caller then takes the long way, which reports the timeout)."""
+    now = bindparam("now", type_=_C.heartbeat_at.type)
+    old = select(_C.id, _C.status).where(_C.id == _ID).with_for_update().cte("old")
+    waiting = (Status.QUEUED.value, Status.RETRYING.value)
+    deadline = case(
+        (_C.deadline_at.is_not(None), _C.deadline_at),
+        (
+            func.coalesce(_C.timeout_seconds, 0) != 0,
+            now + _C.timeout_seconds * literal_column("interval '1 second'"),
+        ),
+        else_=null(),
+    )
+    moved = (
+        update(_EXECUTIONS)
+        .where(
+            _C.id == old.c.id,
+            _C.status == old.c.status,
+            or_(*(_C.status == status for status in waiting)),
+            or_(
+                _C.status != Status.QUEUED.value,
+                _C.queue_deadline_at.is_(None),
+                _C.queue_deadline_at > now,
+            ),
+            or_(_C.status != Status.RETRYING.value, _C.deadline_at.is_(None), _C.deadline_at > now),
+        )
+        .values(
+            status=Status.RUNNING.value,
+            attempt=_C.attempt + 1,
+            worker=bindparam("worker", type_=_C.worker.type),
+            started_at=func.coalesce(_C.started_at, now),
+            deadline_at=deadline,
+            heartbeat_at=now,
+            stopped_at=null(),
+        )
+        .returning(
+            _C.id,
+            old.c.status.label("from_status"),
+            _C.attempt,
+            _C.max_attempts,
+            _C.inputs,
+            _C.graph_id,
+            _C.deadline_at,
+        )
+        .cte("moved")
+    )
+    events = cast(Table, ExecutionEvent.__table__)
+    event = (
+        insert(events)
+        .from_select(
+            ("execution_id", "from_status", "to_status", "attempt", "at", "message"),
+            select(
+                moved.c.id,
+                moved.c.from_status,
+                literal(Status.RUNNING.value, events.c.to_status.type),
+                moved.c.attempt,
+                now,
+                bindparam("message", type_=events.c.message.type),
+            ),
+        )
+        .cte("event")
+    )
+    return select(
+        moved.c.attempt,
+        moved.c.max_attempts,
+        moved.c.inputs,
+        moved.c.graph_id,
+        moved.c.deadline_at,
+    ).add_cte(event)
+
+
+def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
+    """Move a queued (or retrying) execution to running: one read, one conditional write;
+    or to timed out when it is past its queue deadline or deadline."""
+    now = utcnow()
+    with session_scope() as session:
+        row = session.connection().execute(_START_READ, {"run_id": execution_id}).one_or_none()
+        if row is None or row.status not in (Status.QUEUED, Status.RETRYING):
+            return None
+        if row.status == Status.QUEUED and row.queue_deadline_at and now >= row.queue_deadline_at:
+            info = error_info(ErrorCode.QUEUE_TIMEOUT)
+        elif row.status == Status.RETRYING and row.deadline_at and now >= row.deadline_at:
+            info = error_info(ErrorCode.EXECUTION_TIMEOUT)
+        else:
+            info = None
+        if info is not None:
+            states.transition(
+                session,
+                execution_id,
+                Status.TIMED_OUT,
+                expected=frozenset({Status(row.status)}),
+                values=error_columns(info, row.attempt or None),
+                message=info.message,
+                details=error_history(info),
+            )
+            return None
+        deadline = row.deadline_at
+        if deadline is None and row.timeout_seconds:
+            deadline = now + timedelta(seconds=row.timeout_seconds)
+        moved = states.transition(
+            session,
+            execution_id,
+            Status.RUNNING,
+            expected=frozenset({Status(row.status)}),
+            values={
+                "attempt": row.attempt + 1,
+                "worker": worker,
+                "started_at": row.started_at or now,
+                "deadline_at": deadline,
+                "heartbeat_at": now,
+                "stopped_at": None,
+            },
+            message=f"started on {worker}",
+            attempt=row.attempt,
+        )
+        if moved is None:
+            return None
+        spec = _spec_of(session, row.graph_id)
+    return Attempt(execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline)
+
+
+def _spec_of(session: Session, graph_id: uuid.UUID) -> GraphSpec:
+    """The graph's parsed definition: from this process's cache, else read and parsed."""
+    spec = graph_specs.cached(graph_id)
+    if spec is None:
+        definition = session.execute(
+            select(Graph.definition).where(Graph.id == graph_id)
+        ).scalar_one()
+        spec = graph_specs.remember(graph_id, definition)
+    return spec
+
+
+# --- while the crew runs -----------------------------------------------------------
+
+
+def write_progress(
+    attempt: Attempt,
+    percent: float,
+    current_task: str | None,
+    message: str | None,
+    at: datetime,
+    outputs: list[dict[str, Any]] | None = None,
+) -> None:
+    """Record the crew's progress (reported at ``at``, which is also its heartbeat) and,
+    when given, the outputs of the tasks it finished so far. Only while the attempt is
+    running, and never going down: a write carrying less than the row has changes nothing.
+    """
+    values: dict[str, Any] = {
+        "progress_percent": percent,
+        "current_task": current_task,
+        "progress_message": message,
+        "heartbeat_at": at,
+    }
+    if outputs is not None:
+        values["outputs"] = {"tasks": outputs}
+    params = {f"set_{key}": value for key, value in values.items()}
+    statement = _progress_statement(tuple(sorted(values)))
+    write(lambda conn: conn.execute(statement, {**_running_params(attempt), **params}))
+
+
+@functools.lru_cache(maxsize=8)
+def _progress_statement(keys: tuple[str, ...]) -> Any:
+    return (
+        update(_EXECUTIONS)
+        .where(_RUNNING, _C.progress_percent <= bindparam("set_progress_percent"))
+        .values({key: bindparam(f"set_{key}", type_=_C[key].type) for key in keys})
+    )
+
+
+def heartbeat(attempt: Attempt) -> None:
+    """Record that the attempt's worker is alive (only while the attempt is running)."""
+    write(lambda conn: conn.execute(_HEARTBEAT, {**_running_params(attempt), "now": utcnow()}))
+
+
+def read_status(attempt: Attempt) -> tuple[str | None, int | None]:
+    """The execution's status and attempt number now; ``(None, None)`` if it is gone."""
+    with read_scope() as session:
+        row = (
+            session.connection()
+            .execute(_STATUS_READ, {"run_id": attempt.execution_id})
+            .one_or_none()
+        )
+    return (row.status, row.attempt) if row else (None, None)
+
+
+# --- how it ended ------------------------------------------------------------------
+
+
+def mark_stopped(attempt: Attempt) -> None:
+    """Record that the worker let go of the attempt's crew (it was stopped, or the
+    execution had already moved on when its end was to be recorded)."""
+    write(lambda conn: conn.execute(_STOPPED, {**_running_params(attempt), "now": utcnow()}))
+
+
+def record_completion(attempt: Attempt, raw: str, tasks: list[dict[str, Any]]) -> bool:
+    """Record the crew's result (``raw``, and every task's output); the crew has ended,
+    so this is also when the worker let go. Whether it moved (False: the execution was
+    cancelled or timed out first).
+
+    On PostgreSQL through psycopg one driver statement; elsewhere SQLAlchemy's."""
+    values = _completion_values(raw, tasks)
+    if uses_psycopg():
+        return driver_write(
+            lambda driver: states.transition_on_driver(
+                driver,
+                attempt.execution_id,
+                Status.COMPLETED,
+                Status.RUNNING,
+                attempt=attempt.number,
+                values=values,
+            )
+        )
+    moved = write(
+        lambda conn: states.transition_on(
+            conn,
+            attempt.execution_id,
+            Status.COMPLETED,
+            expected=frozenset({Status.RUNNING}),
+            attempt=attempt.number,
+            values=values,
+        )
+    )
+    return moved is not None
+
+
+def _completion_values(raw: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "stopped_at": utcnow(),
+        "result": {"raw": raw},
+        "outputs": {"tasks": tasks},
+        "progress_percent": 100.0,
+        "current_task": None,
+        "progress_message": "completed",
+        "error_code": None,
+        "error_category": None,
+        "error_message": None,
+        "error_retryable": None,
+        "error_details": None,
+    }
+
+
+def record_failure(attempt: Attempt, info: ErrorInfo, retry_in: float | None) -> bool:
+    """Record a failed attempt with ``info`` as its error: retrying, the next attempt
+    due in ``retry_in`` seconds, or failed when ``retry_in`` is None. The crew has
+    ended, so the same write records that the worker let go of it. Whether it moved
+    (False: somebody else ended the execution first, a cancel or the deadline)."""
+    retry = retry_in is not None
+    delay = retry_in or 0.0
+    moved = write(
+        lambda conn: states.transition_on(
+            conn,
+            attempt.execution_id,
+            Status.RETRYING if retry else Status.FAILED,
+            expected=frozenset({Status.RUNNING}),
+            values={**error_columns(info, attempt.number), "stopped_at": utcnow()},
+            message=f"{info.message} Retrying in {delay:.2f} s." if retry else info.message,
+            details=error_history(info, delay_seconds=delay) if retry else error_history(info),
+            attempt=attempt.number,
+        )
+    )
+    return moved is not None

@@ -1,0 +1,94 @@
+"""One attempt of one execution, start to end: the database row, not the message, decides.
+
+The story: start the attempt (the execution must be waiting to run, else the message is
+dropped); ask the model provider's circuit breaker; run the crew under watch
+(:mod:`~execution_service.worker.supervise`); record how it ended (completed, retrying
+after a backoff, failed, or only stopped when somebody else ended it) and tell the
+breaker what it saw.
+
+Returns how long to wait before the next attempt when the attempt failed in a way worth
+retrying; the Celery task then re-queues itself through the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from execution_service.breaker import get_breaker, provider_of
+from execution_service.errors.classify import classify
+from execution_service.errors.codes import PROVIDER_OUTAGE_CODES, ErrorCode, ErrorInfo, error_info
+from execution_service.errors.exceptions import CircuitOpen
+from execution_service.retry import backoff_delay
+from execution_service.status import Status
+from execution_service.store.attempts import (
+    Attempt,
+    mark_stopped,
+    record_completion,
+    record_failure,
+    start_attempt,
+)
+from execution_service.store.failures import end_with_error
+from execution_service.worker.progress import recorded_output
+from execution_service.worker.supervise import supervise
+
+log = logging.getLogger(__name__)
+
+
+def run_execution(execution_id: str, worker: str) -> float | None:
+    """Run one attempt; return the delay before the next attempt, or None if done."""
+    attempt = start_attempt(uuid.UUID(execution_id), worker)
+    if attempt is None:
+        log.info("execution %s is not waiting to run; message dropped", execution_id)
+        return None
+    breaker = get_breaker()
+    circuit = provider_of(attempt.spec)
+    decision = breaker.acquire(circuit)
+    if not decision.allowed:
+        return _failed(attempt, classify(CircuitOpen(circuit, decision.retry_in)))
+    outcome = supervise(attempt)
+    if outcome.stopped is not None:
+        breaker.release(circuit, decision.trial)
+        log.info("execution %s stopped (%s)", execution_id, outcome.stopped)
+        return None
+    if outcome.error is not None:
+        info = classify(outcome.error)
+        log.info("execution %s attempt %d failed: %s", execution_id, attempt.number, info.code)
+        if info.code in PROVIDER_OUTAGE_CODES:
+            breaker.failure(circuit, decision.trial)
+        else:
+            breaker.release(circuit, decision.trial)
+        return _failed(attempt, info)
+    assert outcome.result is not None
+    if not decision.clean:  # a clean success changes nothing: no round trip for it
+        breaker.success(circuit, decision.trial)
+    tasks = [recorded_output(task) for task in outcome.result.tasks]
+    if not record_completion(attempt, outcome.result.raw, tasks):
+        mark_stopped(attempt)  # cancelled or timed out just as it completed
+    return None
+
+
+def _failed(attempt: Attempt, info: ErrorInfo) -> float | None:
+    """Record a failed attempt: retrying (returns the delay) or failed (returns None).
+
+    A retry waits the graph's backoff, but never past the deadline: the next message
+    then reports the timeout."""
+    retry_in = None
+    if info.retryable and attempt.number < attempt.max_attempts:
+        retry_in = backoff_delay(
+            attempt.spec.settings.retry, attempt.number, info.retry_after_seconds
+        )
+        if attempt.deadline is not None:
+            left = (attempt.deadline - datetime.now(UTC)).total_seconds()
+            retry_in = max(0.0, min(retry_in, left))
+    if not record_failure(attempt, info, retry_in):
+        mark_stopped(attempt)  # somebody else ended it first (a cancel, the deadline)
+        return None
+    return retry_in
+
+
+def give_up(execution_id: str, code: ErrorCode, message: str) -> None:
+    """Mark an execution failed when its retry could not even be scheduled."""
+    info = ErrorInfo(code, error_info(ErrorCode.INTERNAL_ERROR).category, True, message)
+    end_with_error(uuid.UUID(execution_id), Status.FAILED, info, frozenset({Status.RETRYING}))

@@ -1,0 +1,102 @@
+"""The runner's line back to the service for one attempt: its progress, throttled, and
+whether it must stop.
+
+A crew reports after every step, and each write is a transaction, so progress is
+written at most every ``interval`` seconds (the first time ``interval`` after the
+start), never going down (the store's write changes nothing when it carries less than
+the row has). What is not written yet waits; the watcher writes it when it is due
+(:meth:`ProgressWriter.flush_due`), a crew that fails has it written
+(:meth:`ProgressWriter.flush`), and a crew that completes, or was stopped (its
+execution has moved on), drops it (:meth:`ProgressWriter.discard`): the completion
+writes 100 % and every output.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from execution_service.crews.runner import TaskResult
+from execution_service.store.attempts import Attempt, write_progress
+
+
+def recorded_output(task: TaskResult) -> dict[str, Any]:
+    """How one task's output is recorded in the execution's ``outputs``."""
+    return {"task": task.name, "agent": task.agent, "raw": task.raw}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """Progress reported and not written yet."""
+
+    percent: float
+    current_task: str | None
+    message: str | None
+    at: datetime
+    outputs: list[dict[str, Any]] | None
+
+
+class ProgressWriter:
+    """The hooks a runner gets for one attempt (see the module's docstring)."""
+
+    def __init__(self, attempt: Attempt, stop: threading.Event, interval: float = 0.0) -> None:
+        self.attempt = attempt
+        self.stop = stop
+        self.interval = interval
+        self.outputs: list[dict[str, Any]] = []
+        self._lock = threading.Lock()  # guards pending, outputs and the next write time
+        self._writing = threading.Lock()  # one write at a time, newest last
+        self._pending: _Pending | None = None
+        self._next_write = time.monotonic() + interval
+
+    def progress(
+        self,
+        percent: float,
+        current_task: str | None,
+        message: str | None,
+        task_output: TaskResult | None = None,
+    ) -> None:
+        at = datetime.now(UTC)
+        with self._lock:
+            if task_output is not None:
+                self.outputs.append(recorded_output(task_output))
+            if self._pending is not None:
+                percent = max(percent, self._pending.percent)
+            outputs = list(self.outputs) if self.outputs else None
+            self._pending = _Pending(percent, current_task, message, at, outputs)
+            due = time.monotonic() >= self._next_write
+        if due:
+            self.flush()
+
+    def flush_due(self) -> None:
+        """Write what is pending if the interval has passed (the watcher calls this)."""
+        if self._pending is not None and time.monotonic() >= self._next_write:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending now."""
+        with self._writing:
+            with self._lock:
+                pending, self._pending = self._pending, None
+                self._next_write = time.monotonic() + self.interval
+            if pending is None:
+                return
+            write_progress(
+                self.attempt,
+                pending.percent,
+                pending.current_task,
+                pending.message,
+                pending.at,
+                pending.outputs,
+            )
+
+    def discard(self) -> None:
+        """Drop what is pending (the execution has moved on, or completed)."""
+        with self._lock:
+            self._pending = None
+
+    def should_stop(self) -> bool:
+        return self.stop.is_set()

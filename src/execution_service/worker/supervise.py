@@ -1,0 +1,125 @@
+"""The watch loop: runs an attempt's crew and stops it on a cancel or at the deadline.
+
+The crew runs in a thread of its own (kept for the next attempt: see
+``crew_threads``); the task's thread watches it. Every ``stop_check_interval`` the
+watcher looks at the execution's row and its deadline: when the execution was
+cancelled (by the API) or reaches its deadline (the watcher marks it ``timed_out``),
+the crew is asked to stop at its next step (``hooks.should_stop()``); if it has not
+stopped after ``stop_grace_seconds``, a stop exception (:class:`HardStop`) is
+injected into its thread and the task lets go of it at once, so the worker slot is
+free for the next execution. The watcher also keeps the execution's heartbeat fresh
+and writes the crew's progress when it is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from execution_service.config import get_settings
+from execution_service.crews.runner import (
+    RunContext,
+    RunResult,
+    StopRequested,
+    current_run,
+    get_runner,
+)
+from execution_service.errors.codes import ErrorCode, error_info
+from execution_service.status import Status
+from execution_service.store.attempts import Attempt, heartbeat, mark_stopped, read_status
+from execution_service.store.failures import end_with_error
+from execution_service.worker.crew_threads import crew_threads
+from execution_service.worker.progress import ProgressWriter
+
+log = logging.getLogger(__name__)
+
+
+class HardStop(BaseException):
+    """Injected into a crew thread that did not stop when asked."""
+
+
+@dataclass
+class Outcome:
+    """How the crew's run ended: its result, the error it raised, or why it was stopped
+    (``stopped``: ``"deadline"``, ``"requested"``, or the status somebody else moved
+    the execution to)."""
+
+    result: RunResult | None = None
+    error: BaseException | None = None
+    stopped: str | None = None
+
+
+def supervise(attempt: Attempt) -> Outcome:
+    """Run the crew in its own thread; stop it on a cancel or at the deadline.
+
+    The watcher wakes every ``stop_check_interval``, and at the deadline itself.
+    When the crew was stopped (``outcome.stopped``) the worker's letting go is recorded
+    here; when it ended by itself, the write that records how it ended records that too.
+    """
+    settings = get_settings()
+    stop = threading.Event()
+    hooks = ProgressWriter(attempt, stop, settings.progress_write_interval)
+    outcome = Outcome()
+
+    def crew() -> None:
+        token = current_run.set(RunContext(attempt.execution_id, attempt.number, attempt.spec))
+        try:
+            outcome.result = get_runner().run(attempt.spec, attempt.inputs, hooks)
+        except BaseException as exc:  # handed to the watcher, which decides
+            outcome.error = exc
+        finally:
+            current_run.reset(token)
+
+    running = crew_threads.start(crew)
+    deadline = attempt.deadline.timestamp() if attempt.deadline else None
+    hard_stop_at = 0.0
+    next_beat = time.monotonic() + settings.heartbeat_interval
+    while True:
+        wait = settings.stop_check_interval
+        if deadline is not None and outcome.stopped is None:
+            wait = max(0.0, min(wait, deadline - time.time()))
+        if running.wait(wait):
+            break
+        now = time.monotonic()
+        if outcome.stopped is None:
+            if deadline is not None and time.time() >= deadline:
+                end_with_error(
+                    attempt.execution_id,
+                    Status.TIMED_OUT,
+                    error_info(ErrorCode.EXECUTION_TIMEOUT),
+                    frozenset({Status.RUNNING}),
+                    attempt.number,
+                )
+                outcome.stopped = "deadline"
+            else:
+                status, number = read_status(attempt)
+                if status != Status.RUNNING or number != attempt.number:
+                    outcome.stopped = str(status)
+            if outcome.stopped is not None:
+                stop.set()
+                hard_stop_at = now + settings.stop_grace_seconds
+            else:
+                hooks.flush_due()
+                if now >= next_beat:
+                    heartbeat(attempt)
+                    next_beat = now + settings.heartbeat_interval
+        elif now >= hard_stop_at:
+            log.warning(
+                "execution %s did not stop within %.1f s; stopping its crew hard",
+                attempt.execution_id,
+                settings.stop_grace_seconds,
+            )
+            running.interrupt(HardStop)
+            break
+    if outcome.stopped is None and isinstance(outcome.error, (StopRequested, HardStop)):
+        outcome.stopped = "requested"
+    if outcome.stopped is not None:
+        hooks.discard()  # the execution has moved on: progress is no longer written
+        mark_stopped(attempt)
+    elif outcome.error is not None:
+        hooks.flush()  # the progress and outputs it made are kept
+    else:
+        hooks.discard()  # the completion writes 100 % and every output
+    return outcome
