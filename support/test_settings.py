@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .mock_crewai import MODULE as MOCK_CREWAI
-
 OVERRIDES: dict[str, Any] = {
-    "crewai_module": MOCK_CREWAI,
+    "default_runner": "scripted",  # graphs without a "runner" run the scripted crew
     "stop_check_interval": 0.02,
     "stop_grace_seconds": 0.3,
     "heartbeat_interval": 0.5,

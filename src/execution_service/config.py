@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,8 +36,9 @@ class Settings(BaseSettings):
     api_switch_interval: float = 0.0005
     worker_concurrency: int = 2
     worker_pool: str = "prefork"
-    runner: str = "execution_service.crews.crewai.runner:CrewAIRunner"
-    crewai_module: str = "crewai"
+    # the crew library for a graph that names none in its ``runner``: "crewai" (the real
+    # library) or "scripted" (the stand-in that follows the graph's ``script``)
+    default_runner: Literal["crewai", "scripted"] = "crewai"
     # where crewai keeps its files (HOME, XDG_DATA_HOME and CREWAI_STORAGE_DIR point here
     # in a worker); default: <temp folder>/crew-execution-<uid>/crewai
     crewai_home: str | None = None

@@ -65,7 +65,7 @@ def run_demo(data_dir: Path, topic: str = "octopuses", timeout: float = 60.0) ->
     settings = Settings(
         database_url=f"sqlite:///{data_dir / 'demo.sqlite3'}",
         broker_url="prioritymemory://",
-        crewai_module="execution_service.crews.scripted.library",
+        default_runner="scripted",
         log_level="WARNING",
     )
     stack = EmbeddedStack(settings)

@@ -95,7 +95,7 @@ class GraphSpec(_Strict):
     manager_llm: LLMSpec | None = None
     settings: GraphSettings = Field(default_factory=GraphSettings)
     # which crewai runs the crew: "crewai" (the real library), "scripted" (the stand-in
-    # that follows ``script``), or absent: the worker's EXEC_CREWAI_MODULE
+    # that follows ``script``), or absent: the worker's EXEC_DEFAULT_RUNNER (default crewai)
     runner: Literal["crewai", "scripted"] | None = None
     script: CrewScript | None = None
 

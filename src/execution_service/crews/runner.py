@@ -1,80 +1,44 @@
-"""The runner interface between the worker and whatever runs a crew."""
+"""This process's crew runner: :func:`get_runner`.
+
+There is one runner, the crewai adapter (``crews.crewai.runner.CrewAIRunner``); only
+the library under it differs per graph: real crewai or the scripted stand-in, picked
+by the graph's ``runner`` and, for a graph that names none, by the setting
+``default_runner`` (``EXEC_DEFAULT_RUNNER``, default ``crewai``).
+
+The interface names are re-exported here so the worker finds the runner and what
+it exchanges with it in one import; their home is ``crews.interface`` (the adapter
+imports them from there, so this module and the adapter do not import each other).
+"""
 
 from __future__ import annotations
 
-import importlib
-import uuid
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from functools import cache
 
-from execution_service.graph import GraphSpec
+from execution_service.crews.crewai.runner import CrewAIRunner
+from execution_service.crews.interface import (
+    RunContext,
+    RunHooks,
+    Runner,
+    RunResult,
+    StopRequested,
+    TaskResult,
+    current_run,
+)
 
-
-class StopRequested(Exception):
-    """Raised inside a crew's callbacks when the execution must stop now."""
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """Which execution (and attempt) the code running in this thread works for."""
-
-    execution_id: uuid.UUID
-    attempt: int
-    spec: GraphSpec
-
-
-current_run: ContextVar[RunContext | None] = ContextVar("current_run", default=None)
-
-
-@dataclass
-class TaskResult:
-    name: str
-    agent: str | None
-    raw: str
+__all__ = [
+    "RunContext",
+    "RunHooks",
+    "RunResult",
+    "Runner",
+    "StopRequested",
+    "TaskResult",
+    "current_run",
+    "get_runner",
+]
 
 
-@dataclass
-class RunResult:
-    raw: str
-    tasks: list[TaskResult] = field(default_factory=list)
-
-
-class RunHooks(Protocol):
-    """What a runner may tell the service, and ask it, while a crew runs."""
-
-    def progress(
-        self,
-        percent: float,
-        current_task: str | None,
-        message: str | None,
-        task_output: TaskResult | None = None,
-    ) -> None: ...
-
-    def should_stop(self) -> bool: ...
-
-
-class Runner(Protocol):
-    def run(self, spec: GraphSpec, inputs: dict[str, Any], hooks: RunHooks) -> RunResult: ...
-
-
-_runners: dict[tuple[str, str], Runner] = {}
-
-
+@cache
 def get_runner() -> Runner:
-    """This process's runner, built once (importing crewai takes seconds)."""
-    from execution_service.config import get_settings
-
-    settings = get_settings()
-    key = (settings.runner, settings.crewai_module)
-    if key not in _runners:
-        _runners[key] = load_runner(settings.runner, crewai_module=settings.crewai_module)
-    return _runners[key]
-
-
-def load_runner(dotted: str, **options: Any) -> Runner:
-    """Build the runner named by ``package.module:ClassName``."""
-    module_name, _, attr = dotted.partition(":")
-    factory = getattr(importlib.import_module(module_name), attr)
-    runner: Runner = factory(**options)
-    return runner
+    """This process's runner, built once; each crew library it loads is imported once
+    per process too (``import crewai`` takes seconds)."""
+    return CrewAIRunner()

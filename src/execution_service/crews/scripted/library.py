@@ -5,7 +5,8 @@ It has the same names and call shapes as crewai (``LLM``, ``Agent``, ``Task``,
 but instead of calling a model it follows the graph's ``script``: how many
 steps each task takes, how long a step lasts, what it outputs, and which
 failure it raises on which attempt. Used by ``execution-service demo`` and by
-the acceptance suite; select it with ``EXEC_CREWAI_MODULE``.
+the acceptance suite; a graph selects it with ``"runner": "scripted"``, and a
+worker with ``EXEC_DEFAULT_RUNNER=scripted`` runs it for graphs that name none.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from execution_service.crews.runner import current_run
+from execution_service.crews.interface import current_run
 from execution_service.crews.scripted.failures import build_failure
 from execution_service.crews.scripted.script import CrewScript
 

@@ -87,7 +87,7 @@ class ScriptTask(_Strict):
 
 
 class CrewScript(_Strict):
-    """How the scripted (mock) crew behaves; ignored by the real crewai runner."""
+    """How the scripted crew behaves; ignored by real crewai."""
 
     default: ScriptTask = Field(default_factory=ScriptTask)
     tasks: list[ScriptTask] = Field(default_factory=list)

@@ -1,0 +1,64 @@
+"""The runner interface: what the worker and the code running a crew exchange.
+
+Which execution a crew thread works for (``RunContext``, ``current_run``), what a
+runner may tell the service and ask it while the crew runs (``RunHooks``), what it
+hands back (``RunResult``, ``TaskResult``), how a stop surfaces (``StopRequested``),
+and the shape of a runner (``Runner``). The crewai adapter (``crews.crewai``) and the
+scripted stand-in (``crews.scripted``) import these; ``crews.runner`` picks the runner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from execution_service.graph import GraphSpec
+
+
+class StopRequested(Exception):
+    """Raised inside a crew's callbacks when the execution must stop now."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Which execution (and attempt) the code running in this thread works for."""
+
+    execution_id: uuid.UUID
+    attempt: int
+    spec: GraphSpec
+
+
+current_run: ContextVar[RunContext | None] = ContextVar("current_run", default=None)
+
+
+@dataclass
+class TaskResult:
+    name: str
+    agent: str | None
+    raw: str
+
+
+@dataclass
+class RunResult:
+    raw: str
+    tasks: list[TaskResult] = field(default_factory=list)
+
+
+class RunHooks(Protocol):
+    """What a runner may tell the service, and ask it, while a crew runs."""
+
+    def progress(
+        self,
+        percent: float,
+        current_task: str | None,
+        message: str | None,
+        task_output: TaskResult | None = None,
+    ) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+
+class Runner(Protocol):
+    def run(self, spec: GraphSpec, inputs: dict[str, Any], hooks: RunHooks) -> RunResult: ...
