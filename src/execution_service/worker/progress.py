@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from execution_service.crews.runner import TaskResult
+from execution_service.crews.interface import TaskResult
 from execution_service.store.attempts import Attempt, write_progress
 
 
