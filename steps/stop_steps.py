@@ -2,7 +2,6 @@
 
 from behave import given, then, when
 
-from support import state_properties
 from support import stop_actions as stops
 
 
@@ -82,16 +81,6 @@ def step_race(context, count):
 @then("each ended in exactly one final state, the one its cancel answer promised")
 def step_race_outcome(context):
     stops.one_terminal_state_each(context.world)
-
-
-@when("{count:d} generated schedules of competing status changes are applied by two racing workers")
-def step_properties(context, count):
-    state_properties.apply_schedules(context.world, count)
-
-
-@then("every execution ends with at most one final status change and an unbroken history")
-def step_properties_hold(context):
-    state_properties.all_held(context.world)
 
 
 @when("I cancel {count:d} running executions whose crews take 100 ms steps, one after another")

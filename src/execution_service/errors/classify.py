@@ -116,7 +116,9 @@ def _specific(exc: BaseException) -> ErrorCode | None:
         or (status == 400 and ("context length" in text or "context window" in text))
     ):
         return ErrorCode.CONTEXT_LENGTH_EXCEEDED
-    if "insufficient_quota" in markers:
+    # litellm keeps no error body (its RateLimitError passes ``body=None``): there the
+    # provider's ``insufficient_quota`` survives only in the message
+    if "insufficient_quota" in markers or "insufficient_quota" in text:
         return ErrorCode.PROVIDER_QUOTA_EXCEEDED
     if (
         "ContentPolicyViolationError" in names

@@ -14,7 +14,8 @@ _SECRETS = [
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "[REDACTED]"),
     (re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"), "[REDACTED]"),
     (re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=\-]{6,}"), r"\1 [REDACTED]"),
-    (re.compile(r"(?i)(://[^/\s:@]+:)[^@\s/]+@"), r"\1[REDACTED]@"),
+    # the user may be empty: Redis URLs carry only a password (``redis://:secret@host``)
+    (re.compile(r"(?i)(://[^/\s:@]*:)[^@\s/]+@"), r"\1[REDACTED]@"),
     (
         re.compile(
             r"(?i)([?&;\s\"']?(?:api[_-]?key|access[_-]?token|token|secret|password|passwd|"
