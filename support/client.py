@@ -1,32 +1,39 @@
-"""The HTTP client the suite talks to the service with, on ``requests``."""
+"""The HTTP client the suite talks to the service with: one method per API call, on the
+harness's light keep-alive client (the one the benchmark uses too).
+
+The answers are ``harness.http_client.Response``: ``status_code``, ``headers``,
+``json()`` and ``text``, the names the steps read.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import requests
+from harness.http_client import UNREACHABLE, Http, Response
 
 
 class ApiError(AssertionError):
-    def __init__(self, response: requests.Response) -> None:
+    def __init__(self, response: Response) -> None:
         super().__init__(
-            f"{response.request.method} {response.url} -> "
-            f"{response.status_code}: {response.text[:500]}"
+            f"{response.method} {response.url} -> {response.status_code}: {response.text[:500]}"
         )
         self.response = response
 
 
 class ApiClient:
-    """One method per API call; ``raw`` for requests the suite builds itself."""
+    """One method per API call; ``raw`` for requests the suite builds itself.
+
+    One connection: each simulated user of a load scenario makes its own client.
+    """
 
     def __init__(self, base_url: str, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self.http = requests.Session()
+        self.http = Http(self.base_url, timeout=timeout)
 
-    def raw(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        return self.http.request(method, self.base_url + path, **kwargs)
+    def raw(self, method: str, path: str, **kwargs: Any) -> Response:
+        """``kwargs``: ``json``, ``data``, ``headers``, ``params``, ``timeout``."""
+        return self.http.request(method, path, **kwargs)
 
     def _ok(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.raw(method, path, **kwargs)
@@ -37,13 +44,13 @@ class ApiClient:
     def create_graph(self, definition: dict[str, Any]) -> dict[str, Any]:
         return self._ok("POST", "/api/v1/graphs", json=definition)
 
-    def get_graph(self, graph_id: str) -> requests.Response:
+    def get_graph(self, graph_id: str) -> Response:
         return self.raw("GET", f"/api/v1/graphs/{graph_id}")
 
     def delete_graph(self, graph_id: str) -> None:
         self._ok("DELETE", f"/api/v1/graphs/{graph_id}")
 
-    def queue(self, graph_id: str, **body: Any) -> requests.Response:
+    def queue(self, graph_id: str, **body: Any) -> Response:
         return self.raw("POST", f"/api/v1/graphs/{graph_id}/executions", json=body)
 
     def queue_ok(self, graph_id: str, **body: Any) -> dict[str, Any]:
@@ -58,7 +65,7 @@ class ApiClient:
     def list(self, **params: Any) -> dict[str, Any]:
         return self._ok("GET", "/api/v1/executions", params=params)
 
-    def cancel(self, execution_id: str) -> requests.Response:
+    def cancel(self, execution_id: str) -> Response:
         return self.raw("POST", f"/api/v1/executions/{execution_id}/cancel")
 
     def stats(self) -> dict[str, Any]:
@@ -74,5 +81,5 @@ class ApiClient:
     def healthy(self) -> bool:
         try:
             return self.raw("GET", "/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
+        except UNREACHABLE:
             return False

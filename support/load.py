@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from harness.percentiles import percentile
+
 from .client import ApiClient
-from .measure import percentile
 
 T = TypeVar("T")
 User = Callable[[ApiClient, "Timings"], None]

@@ -10,16 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.percentiles import percentile
+
 REPORTS = Path(os.environ.get("EXEC_TEST_REPORTS", "reports"))
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (no interpolation: a real observed value)."""
-    ordered = sorted(values)
-    if not ordered:
-        raise ValueError("no values")
-    rank = max(1, -(-len(ordered) * pct // 100))
-    return ordered[int(rank) - 1]
 
 
 def summary(values: list[float]) -> dict[str, float]:

@@ -17,11 +17,13 @@ from hamcrest import (
     none,
 )
 
+from harness.percentiles import percentile
+
 from .client import ApiClient
 from .execution_actions import occupy_workers
 from .load import Tickets, Timings, crowd
 from .matchers import has_status, is_finished
-from .measure import percentile, summary
+from .measure import summary
 from .performance_actions import no_failures, queue_concurrently, report, stepped_graph
 from .world import World
 

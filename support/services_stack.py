@@ -29,27 +29,26 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import psutil
 import psycopg
 import redis
-import requests
 from celery import Celery
 from celery.utils.nodenames import host_format
 
-from execution_service.bench import scratch
 from execution_service.config import Settings
 from execution_service.messaging.celery_app import RUN_EXECUTION, make_celery
 from execution_service.priorities import BROKER_PRIORITY, PRIORITY_STEPS, Priority
+from harness import processes, scratch
+from harness.http_client import UNREACHABLE, Http
+from harness.processes import Child
 
 from .database import Database
 from .mock_crewai import MODULE as MOCK_CREWAI
@@ -86,79 +85,18 @@ class ServicesUnavailable(RuntimeError):
     """PostgreSQL or Redis is down: the message says which and how to start it."""
 
 
-# -- process identity, leftovers of killed runs, child processes: in bench.scratch, shared
-# with the benchmark's stack
+# -- process identity, leftovers of killed runs (harness.scratch), child processes
+# (harness.processes): shared with the benchmark's stack
 
 
 def _command() -> list[str]:
-    script = Path(sys.executable).parent / "execution-service"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-m", "execution_service.cli"]
+    script = processes.console_script("execution-service")
+    return [script] if script else [sys.executable, "-m", "execution_service.cli"]
 
 
 def _where(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port}"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _group_members(pgid: int) -> list[psutil.Process]:
-    """The live (non-zombie) processes of a process group."""
-    members = []
-    for proc in psutil.process_iter():
-        try:
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
-                members.append(proc)
-        except (OSError, psutil.Error):
-            continue
-    return members
-
-
-def _describe(proc: psutil.Process) -> str:
-    try:
-        return f"{proc.pid} ({' '.join(proc.cmdline())[:120]})"
-    except psutil.Error:
-        return str(proc.pid)
-
-
-@dataclass
-class Child:
-    """One process of the stack, leader of its own process group."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log_path: Path
-    log: IO[bytes]
-
-    @property
-    def pgid(self) -> int:
-        return self.popen.pid  # start_new_session: the child leads its own group
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal_group(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pgid, signum)
-
-    def survivors(self) -> list[psutil.Process]:
-        self.popen.poll()  # reap the leader if it has exited
-        return _group_members(self.pgid)
-
-    def tail(self, lines: int = 30) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(f"    | {line}" for line in text[-lines:])
 
 
 class _Teardown:
@@ -318,19 +256,8 @@ class ServicesTestStack:
             )
 
     def _spawn(self, name: str, *args: str, command: list[str] | None = None) -> Child:
-        log_path = self.logs / f"{name}.log"
-        log = log_path.open("ab")
-        popen = subprocess.Popen(
-            [*(command or _command()), *args],
-            cwd=ROOT,
-            env=self._env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=scratch.die_with_parent,
-        )
-        child = Child(name, popen, log_path, log)
+        argv = [*(command or _command()), *args]
+        child = processes.spawn(name, argv, self._env(), self.logs / f"{name}.log", cwd=ROOT)
         self.children.append(child)
         return child
 
@@ -356,10 +283,13 @@ class ServicesTestStack:
             )
 
     def _api_healthy(self) -> bool:
+        http = Http(self.base_url, timeout=1.0)
         try:
-            return requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
-        except requests.RequestException:
+            return http.call("GET", "/healthz")[0] == 200
+        except UNREACHABLE:
             return False
+        finally:
+            http.close()
 
     def _inspect(self, timeout: float = 1.0) -> Any:
         assert self.celery is not None
@@ -459,7 +389,7 @@ class ServicesTestStack:
         self.celery = make_celery(Settings(broker_url=self.broker_url, queue_name=QUEUE))
         self._run("migrate", "migrate")
         self._run("migrate-check", "migrate", "--check")
-        port = _free_port()
+        port = processes.free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         self._spawn("api", "api", "--host", "127.0.0.1", "--port", str(port))
         for name in self.worker_names:
@@ -565,25 +495,16 @@ class ServicesTestStack:
             scratch.release_redis_db(client, REDIS_CLAIM_KEY, self._claim_token)
 
     def _stop_children(self, grace: float = 15.0) -> None:
-        for child in self.children:
-            child.signal_group(signal.SIGTERM)
-        wait_until(
-            lambda: not any(c.survivors() for c in self.children), timeout=grace, interval=0.05
-        )
-        for child in self.children:
-            if child.survivors():
-                child.signal_group(signal.SIGKILL)
-        wait_until(lambda: not any(c.survivors() for c in self.children), timeout=5, interval=0.05)
-        for child in self.children:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.popen.wait(timeout=1)
-            child.log.close()
+        processes.stop(self.children, grace)
 
     def verify_clean(self) -> list[str]:
         """After :meth:`stop`: no process, no database, no Redis key left behind."""
         found = list(self._teardown.problems)
         for child in self.children:
-            found += [f"{child.name} process {_describe(p)} still alive" for p in child.survivors()]
+            found += [
+                f"{child.name} process {processes.describe(p)} still alive"
+                for p in child.survivors()
+            ]
         if self._created_database:
             try:
                 with self._admin() as conn:

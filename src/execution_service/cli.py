@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import FrameType
 
 from execution_service.config import get_settings
 
@@ -99,23 +103,51 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(folder, topic=args.topic)
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from execution_service.bench.options import from_args
-    from execution_service.bench.run import run
+def _checkout() -> Path | None:
+    """The repository this package is installed from (editable), when ``bench/`` is in it."""
+    root = Path(__file__).resolve().parents[2]  # <root>/src/execution_service/cli.py
+    found = (root / "bench" / "__main__.py").is_file() and (root / "src").is_dir()
+    return root if found else None
 
-    return run(from_args(args))
 
+def _bench(argv: list[str]) -> int:
+    """``python -m bench <argv>`` from the checkout, its own flags and ``--help`` included.
 
-BENCH_HELP = """\
-Measure the service against raw Celery on a services stack the benchmark starts
-itself (a fresh PostgreSQL database, a free Redis database number, the API and
-N `celery worker` processes), and take it down at the end. Prints a table of the
-figures, ratios and targets; writes reports/bench.json and reports/bench.png
-(the chart needs matplotlib: pip install -e ".[bench]"). --quick: about a minute.
-"""
+    The benchmark is not part of the wheel (it lives in ``bench/`` beside ``src/``), and
+    nothing in this package imports it: it runs as a process of its own.
+    """
+    root = _checkout()
+    if root is None:
+        print(
+            "execution-service bench: the benchmark lives in the repository (bench/), not in "
+            "the installed package; run it from a checkout: python -m bench",
+            file=sys.stderr,
+        )
+        return 2
+    paths = [str(root), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    child = subprocess.Popen([sys.executable, "-m", "bench", *argv], env=env)
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    # Ctrl-C reaches the benchmark from the terminal already: it takes its stack down and
+    # ends, and this process waits for that; a SIGTERM sent to this process is passed on
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+    }
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["bench"]:
+        return _bench(given[1:])  # every flag, --help too, is the benchmark's
     parser = argparse.ArgumentParser(prog="execution-service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     api = sub.add_parser("api", help="serve the HTTP API")
@@ -137,23 +169,19 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run a scripted demo crew on the embedded stack")
     demo.add_argument("--topic", default="octopuses")
     demo.add_argument("--data-dir")
-    bench = sub.add_parser(
+    # listed for --help only: main() hands `bench ...` to the benchmark before parsing
+    sub.add_parser(
         "bench",
-        help="benchmark the service against raw Celery (starts its own services stack)",
-        description=BENCH_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="benchmark the service against raw Celery, from a checkout (python -m bench)",
     )
-    from execution_service.bench.options import add_arguments
-
-    add_arguments(bench)
     args, extra = parser.parse_known_args(argv)
-    level = "WARNING" if args.command in ("demo", "bench") else get_settings().log_level
+    level = "WARNING" if args.command == "demo" else get_settings().log_level
     logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
     if args.command == "worker":
         return _worker(args, extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {"api": _api, "migrate": _migrate, "demo": _demo, "bench": _bench}
+    handlers = {"api": _api, "migrate": _migrate, "demo": _demo}
     return handlers[args.command](args)
 
 

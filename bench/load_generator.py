@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from execution_service.bench.http import Http
+from harness.http_client import Http
 
 _SPAWN = multiprocessing.get_context("spawn")
 

@@ -9,17 +9,17 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, func, select, update
 
-from execution_service.bench.cpu import CpuMeter
-from execution_service.bench.http import Http
-from execution_service.bench.load import (
+from bench.cpu import CpuMeter
+from bench.load_generator import (
     QueueLoad,
     probe_in_background,
     queue_in_background,
     stop_event,
 )
-from execution_service.bench.stack import BenchStack
-from execution_service.bench.stats import latency_ms
+from bench.services_under_test import BenchStack
+from bench.stats import latency_ms
 from execution_service.store.models import Execution
+from harness.http_client import Http
 
 ENDED = ("completed", "failed", "cancelled", "timed_out")
 

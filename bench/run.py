@@ -1,4 +1,4 @@
-"""``execution-service bench``: the service against raw Celery, on a stack of its own."""
+"""The order of a benchmark run: the service against raw Celery, on a stack of its own."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from execution_service.bench import baseline, chart, memory, report, scaling
-from execution_service.bench.cpu import CpuMeter
-from execution_service.bench.options import BenchOptions
-from execution_service.bench.service_runs import Service
-from execution_service.bench.stack import BenchStack
-from execution_service.bench.stats import median
+from bench import baseline, chart, memory, report, scaling
+from bench.cpu import CpuMeter
+from bench.options import BenchOptions
+from bench.service_runs import Service
+from bench.services_under_test import BenchStack
+from bench.stats import median
 
 
 def _say(text: str) -> None:

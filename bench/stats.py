@@ -1,21 +1,15 @@
-"""Percentiles and summaries of latency samples."""
+"""Summaries of latency samples: p50/p95/p99/max/mean, with the harness's percentile."""
 
 from __future__ import annotations
 
 import statistics
 
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile: always a value that was really observed."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, -(-len(ordered) * pct // 100))
-    return ordered[int(rank) - 1]
+from harness.percentiles import percentile
 
 
 def latency_ms(values: list[float]) -> dict[str, float]:
-    """p50/p95/p99/max/mean in milliseconds of samples given in seconds."""
+    """p50/p95/p99/max/mean in milliseconds of samples given in seconds; ``count: 0``
+    alone when there are none (a percentile of nothing is not a figure)."""
     if not values:
         return {"count": 0}
     return {
@@ -29,4 +23,5 @@ def latency_ms(values: list[float]) -> dict[str, float]:
 
 
 def median(values: list[float]) -> float:
+    """The median, or NaN for no values (the rates it is taken of are printed, not judged)."""
     return statistics.median(values) if values else float("nan")

@@ -6,8 +6,8 @@ from typing import Any
 
 import psutil
 
-from execution_service.bench.service_runs import Service
-from execution_service.bench.stack import BenchStack
+from bench.service_runs import Service
+from bench.services_under_test import BenchStack
 
 MB = 1024 * 1024
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from execution_service.bench.service_runs import graph_definition
+from bench.service_runs import graph_definition
 from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
 
 ENDINGS = [("completed", 90), ("failed", 5), ("cancelled", 3), ("timed_out", 2)]

@@ -1,8 +1,8 @@
 """The raw Celery baseline: the service's own Celery settings, a task that does nothing.
 
-``celery -A execution_service.bench.raw_app worker`` runs it. The app is made by the
-service's ``make_celery`` (same broker, serializer, acks, prefetch and priority
-settings) but imports none of the service's tasks. The task only counts itself done
+``celery -A bench.raw_app worker`` runs it (the repository root on ``PYTHONPATH``). The
+app is made by the service's ``make_celery`` (same broker, serializer, acks, prefetch
+and priority settings) but imports none of the service's tasks. The task only counts itself done
 (one Redis ``INCR``), so the benchmark knows when the last one has run without a
 result backend.
 """

@@ -15,7 +15,7 @@ from typing import Any
 
 import psutil
 
-from execution_service.bench.stack import BenchStack
+from bench.services_under_test import BenchStack
 
 
 def _cpu(proc: psutil.Process) -> float:

@@ -1,5 +1,6 @@
 """A run's own PostgreSQL database and Redis database number, and the leftovers of killed
-runs: shared by the benchmark's stack and the acceptance suite's services stack.
+runs: shared by the benchmark's stack (``bench/services_under_test.py``) and the
+acceptance suite's services stack.
 
 Every database a run creates carries its owner (pid, host, pid namespace) as a comment,
 and every Redis number it claims holds the owner in a marker key set with ``SET NX``;
@@ -8,11 +9,8 @@ a later run removes what a dead owner left behind, and never what a live one hol
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import socket
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -47,20 +45,11 @@ def owner_is_dead(label: str | None) -> bool:
         return False
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """A ``preexec_fn``: the child gets SIGTERM when the process that started it dies."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 RedisFor = Callable[[int], redis.Redis]
 
 
 def drop_database(conn: psycopg.Connection[Any], name: str) -> None:
+    """Drop ``name`` (if it exists), first ending the sessions still connected to it."""
     conn.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = %s AND pid <> pg_backend_pid()",

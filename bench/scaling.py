@@ -6,11 +6,11 @@ import random
 import time
 from typing import Any
 
-from execution_service.bench import baseline
-from execution_service.bench.seed import sample_graph, sample_ids, seed, wipe
-from execution_service.bench.service_runs import Service
-from execution_service.bench.stack import BenchStack
-from execution_service.bench.stats import latency_ms
+from bench import baseline
+from bench.seed import sample_graph, sample_ids, seed, wipe
+from bench.service_runs import Service
+from bench.services_under_test import BenchStack
+from bench.stats import latency_ms
 
 
 def workers_curve(

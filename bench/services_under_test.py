@@ -6,87 +6,58 @@
   key, flushed at the end;
 * processes: the API (``execution-service api``), the service's workers
   (``execution-service worker``) and, for the baseline, raw Celery workers running a
-  no-op task (``celery -A execution_service.bench.raw_app worker``) with the same pool
-  and concurrency. Each runs in a session of its own and dies with the benchmark.
+  no-op task (``celery -A bench.raw_app worker``) with the same pool and concurrency.
+  Each runs in a session of its own and dies with the benchmark.
 
 A benchmark killed outright leaves its database and Redis number behind; the next one
-removes them (they are labelled with the owner's process id).
+removes them (they are labelled with the owner's process id). The claims and the
+process handling are ``harness.scratch`` and ``harness.processes``, shared with the
+acceptance suite's services stack.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-import psutil
 import psycopg
 import redis
 from celery import Celery
 
-from execution_service.bench import scratch
-from execution_service.bench.http import Http
-from execution_service.bench.options import BenchOptions
+from bench.options import BenchOptions
 from execution_service.config import Settings
 from execution_service.messaging.celery_app import make_celery
 from execution_service.store.migrate import upgrade
+from harness import processes, scratch
+from harness.http_client import UNREACHABLE, Http
 
 DB_PREFIX = "crew_exec_bench_"
 REDIS_CLAIM_KEY = "crew_exec_bench:owner"
 SERVICE_QUEUE = "executions"
 RAW_QUEUE = "bench_raw"
-RAW_APP = "execution_service.bench.raw_app"
+RAW_APP = "bench.raw_app"
 _HOST = scratch.HOST
+# the repository root: the raw Celery workers import ``bench.raw_app`` from it
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bin(name: str) -> str:
-    found = Path(sys.executable).parent / name
-    return str(found) if found.exists() else name
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return processes.console_script(name) or name
 
 
 @dataclass
-class Child:
-    name: str
-    kind: str  # "api", "service" or "raw"
-    popen: subprocess.Popen[bytes]
-    log: IO[bytes]
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def processes(self) -> list[psutil.Process]:
-        """The process and its children (a prefork worker's pool)."""
-        try:
-            main = psutil.Process(self.popen.pid)
-            return [main, *sorted(main.children(recursive=True), key=lambda p: p.pid)]
-        except psutil.Error:
-            return []
-
-    def terminate(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
+class Child(processes.Child):
+    kind: str = "service"  # "api", "service" or "raw"
 
 
 class BenchStack:
+    """PostgreSQL database, Redis number, the API and the workers of one benchmark run."""
+
     def __init__(self, options: BenchOptions) -> None:
         self.options = options
         self.run_id = secrets.token_hex(4)
@@ -143,7 +114,9 @@ class BenchStack:
 
     def env(self, queue: str = SERVICE_QUEUE) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("EXEC_")}
+        paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
         env.update(
+            PYTHONPATH=os.pathsep.join(paths),
             PYTHONUNBUFFERED="1",
             EXEC_DATABASE_URL=self.database_url,
             EXEC_BROKER_URL=self.broker_url,
@@ -157,18 +130,9 @@ class BenchStack:
         return env
 
     def _spawn(self, name: str, kind: str, argv: list[str], queue: str = SERVICE_QUEUE) -> Child:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        log = (self.logs / f"{name}.log").open("ab")
-        popen = subprocess.Popen(
-            argv,
-            env=self.env(queue),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=scratch.die_with_parent,
-        )
-        child = Child(name, kind, popen, log)
+        log_path = self.logs / f"{name}.log"
+        popen, log = processes.launch(argv, self.env(queue), log_path)
+        child = Child(name, popen, log_path, log, kind)
         self.children.append(child)
         return child
 
@@ -179,7 +143,7 @@ class BenchStack:
         upgrade(self.database_url)
         self.celery = make_celery(Settings(broker_url=self.broker_url, queue_name=SERVICE_QUEUE))
         self.raw_celery = make_celery(Settings(broker_url=self.broker_url, queue_name=RAW_QUEUE))
-        port = _free_port()
+        port = processes.free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         argv = [_bin("execution-service"), "api", "--host", "127.0.0.1", "--port", str(port)]
         self._spawn("api", "api", argv)
@@ -190,7 +154,7 @@ class BenchStack:
         http = Http(self.base_url, timeout=1.0)
         try:
             return http.call("GET", "/healthz")[0] == 200
-        except Exception:  # not listening yet, or not answering yet
+        except UNREACHABLE:  # not listening yet, or not answering yet
             return False
         finally:
             http.close()
@@ -236,22 +200,8 @@ class BenchStack:
 
     def stop_workers(self, kind: str = "service") -> None:
         leaving = [c for c in self.children if c.kind == kind]
-        self._stop(leaving)
+        processes.stop(leaving)
         self.children = [c for c in self.children if c not in leaving]
-
-    def _stop(self, children: list[Child], grace: float = 15.0) -> None:
-        for child in children:
-            child.terminate()
-        deadline = time.monotonic() + grace
-        while any(c.alive() for c in children) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for child in children:
-            if child.alive():
-                child.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.popen.wait(timeout=5)
-            child.kill()  # whatever is left of its group (pool children)
-            child.log.close()
 
     def pause_consuming(self) -> None:
         """Workers stop taking messages of the service's queue (they keep running)."""
@@ -265,7 +215,7 @@ class BenchStack:
         self.celery.control.add_consumer(SERVICE_QUEUE, destination=names, reply=True)
 
     def stop(self) -> None:
-        self._stop(list(self.children))
+        processes.stop(list(self.children))
         self.children = []
         for app in (self.celery, self.raw_celery):
             if app is not None:

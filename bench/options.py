@@ -1,4 +1,4 @@
-"""The options of ``execution-service bench``."""
+"""The options of the benchmark (``python -m bench``, ``execution-service bench``)."""
 
 from __future__ import annotations
 
