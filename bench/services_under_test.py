@@ -121,7 +121,7 @@ class BenchStack:
             EXEC_DATABASE_URL=self.database_url,
             EXEC_BROKER_URL=self.broker_url,
             EXEC_QUEUE_NAME=queue,
-            EXEC_CREWAI_MODULE="execution_service.crews.scripted.library",
+            EXEC_DEFAULT_RUNNER="scripted",
             EXEC_WORKER_CONCURRENCY=str(self.options.concurrency),
             EXEC_WORKER_POOL="prefork",
             EXEC_API_WORKERS=str(self.options.api_workers),
