@@ -52,7 +52,6 @@ from execution_service.messaging.celery_app import RUN_EXECUTION, make_celery
 from execution_service.priorities import BROKER_PRIORITY, PRIORITY_STEPS, Priority
 
 from .database import Database
-from .mock_crewai import MODULE as MOCK_CREWAI
 from .polling import wait_until
 from .test_settings import as_environment
 
@@ -290,7 +289,6 @@ class ServicesTestStack:
             EXEC_DATABASE_URL=self.database_url,
             EXEC_BROKER_URL=self.broker_url,
             EXEC_QUEUE_NAME=QUEUE,
-            EXEC_CREWAI_MODULE=MOCK_CREWAI,
             EXEC_STOP_CHECK_INTERVAL="0.02",
             EXEC_WORKER_CONCURRENCY=str(self.worker_concurrency),
             EXEC_WORKER_POOL="prefork",
