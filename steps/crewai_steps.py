@@ -63,7 +63,6 @@ def step_may_be_tried(context, attempts):
 
 
 @given("the agents give the model {seconds:g} second to answer")
-@given("the agents give the model {seconds:g} seconds to answer")
 def step_model_timeout(context, seconds):
     crews.model_timeout(context.world, seconds)
 
