@@ -2,9 +2,12 @@
 
 The stack is ``embedded`` (default) or ``services`` (``-D stack=services`` or
 ``EXEC_TEST_STACK=services``). Scenarios tagged ``@services_only`` / ``@embedded_only``
-are skipped, with the reason, on the other stack. ``@crewai`` scenarios (real crewai
-crews against a fake model provider, ``support/crewai_hooks.py``) are skipped, with the
-reason, where the ``crewai`` extra is not installed.
+are skipped, with the reason, on the other stack.
+
+Fixture tags (``@fixture.<name>``, ``support/fixtures.py``) set up what a feature needs
+and take it down after it, even when a scenario failed: ``@fixture.fake_model_provider``
+gives the ``@crewai`` features a fake model provider, or skips them, saying why, where
+the ``crewai`` extra is not installed.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import os
 import signal
 from typing import Any
 
+from behave.fixture import use_fixture_by_tag
 from behave.model import Feature, Scenario
 
-from support import crewai_hooks
+from support import fixtures
 from support.client import ApiClient
-from support.stack import make_stack
+from support.stacks import make_stack
 from support.world import World
 
 # tag -> the only stack its scenarios can run on
@@ -33,7 +37,7 @@ def before_all(context: Any) -> None:
     userdata = context.config.userdata
     name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
     context.stack_started = False
-    crewai_hooks.prepare()  # before any worker process starts: they inherit the provider keys
+    fixtures.prepare_provider_keys()  # before any worker process starts: they inherit them
     context.stack = make_stack(name, dict(userdata))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -42,6 +46,11 @@ def before_all(context: Any) -> None:
         context.stack.stop()
         raise
     context.stack_started = True
+
+
+def before_tag(context: Any, tag: str) -> None:
+    if tag.startswith("fixture."):
+        use_fixture_by_tag(tag, context, fixtures.FIXTURES)
 
 
 def _wrong_stack(context: Any, tags: Any) -> str | None:
@@ -53,22 +62,24 @@ def _wrong_stack(context: Any, tags: Any) -> str | None:
 
 
 def before_feature(context: Any, feature: Feature) -> None:
-    reason = _wrong_stack(context, feature.tags) or crewai_hooks.skip_reason(feature.tags)
+    reason = _wrong_stack(context, feature.tags)
     if reason:
         feature.skip(reason=reason)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    reason = _wrong_stack(context, scenario.effective_tags) or crewai_hooks.skip_reason(
-        scenario.effective_tags
-    )
+    reason = _wrong_stack(context, scenario.effective_tags)
     if reason:
         scenario.skip(reason=reason)
         return
     context.stack.reset()
-    context.world = World(stack=context.stack, api=ApiClient(context.stack.base_url))
+    provider = getattr(context, "model_provider", None)  # @fixture.fake_model_provider's
+    if provider is not None:
+        provider.reset()  # each scenario scripts it afresh
+    context.world = World(
+        stack=context.stack, api=ApiClient(context.stack.base_url), model_provider=provider
+    )
     context.world.api.reset_circuit_breakers()
-    crewai_hooks.before_scenario(context, scenario.effective_tags)
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
@@ -89,6 +100,6 @@ def after_all(context: Any) -> None:
     finally:
         stack.stop()
         problems += stack.verify_clean()
-        problems += crewai_hooks.after_all()
+        problems += fixtures.leftovers()
     if problems:
         raise AssertionError("the run left things behind:\n  " + "\n  ".join(problems))

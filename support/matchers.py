@@ -34,8 +34,12 @@ def has_status(*statuses: str) -> HasStatus:
     return HasStatus(*statuses)
 
 
+FINISHED = ("completed", "failed", "cancelled", "timed_out")
+"""The final statuses: an execution in one of them never changes again."""
+
+
 def is_finished() -> HasStatus:
-    return HasStatus("completed", "failed", "cancelled", "timed_out")
+    return HasStatus(*FINISHED)
 
 
 class NeverDecreases(BaseMatcher[Sequence[float]]):

@@ -9,8 +9,9 @@ import requests
 from hamcrest.core.matcher import Matcher
 
 from .client import ApiClient
+from .faults.fake_llm import FakeLLM
 from .polling import INTERVAL, eventually
-from .stack import Stack
+from .stacks import Stack
 
 
 @dataclass
@@ -28,6 +29,7 @@ class World:
     pages: list[list[dict[str, Any]]] = field(default_factory=list)
     missing_id: str | None = None
     workers: list[str] = field(default_factory=list)
+    model_provider: FakeLLM | None = None  # the @crewai features' (support/fixtures.py)
 
     def focus(self) -> dict[str, Any]:
         assert self.execution is not None, "no execution in this scenario yet"

@@ -1,4 +1,8 @@
-"""A catalogue of bad requests, by the names the validation feature uses."""
+"""A catalogue of bad requests, by the names the validation feature uses.
+
+Each entry sends its request and returns the response; ``support/validation.py`` sends
+them by name and checks the refusal.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from hamcrest import assert_that, contains_string
 
-from .execution_actions import nothing_written
-from .graphs import graph_definition
-from .matchers import is_error
-from .world import World
+from ..world import World
+from .graph_definitions import graph_definition
 
 Send = Callable[[World], requests.Response]
 
@@ -88,22 +89,11 @@ CATALOGUE: dict[str, Send] = {
 }
 
 
-def send(w: World, name: str) -> None:
+def request_named(name: str) -> Send:
+    """The bad request called ``name`` in :data:`CATALOGUE`."""
     try:
-        request = CATALOGUE[name]
+        return CATALOGUE[name]
     except KeyError as exc:
-        raise AssertionError(f"no bad request named {name!r} in support/bad_requests.py") from exc
-    w.snapshot()
-    w.response = request(w)
-
-
-def refused_with(w: World, status: int, code: str) -> None:
-    assert_that(w.response, is_error(status, code))
-
-
-def message_names(w: World, text: str) -> None:
-    assert w.response is not None
-    assert_that(w.response.json()["error"]["message"], contains_string(text))
-
-
-__all__ = ["CATALOGUE", "message_names", "nothing_written", "refused_with", "send"]
+        raise AssertionError(
+            f"no bad request named {name!r} in support/builders/bad_requests.py"
+        ) from exc
