@@ -1,8 +1,9 @@
 """behave hooks: one stack per run, fresh data per scenario, a leftovers check at the end.
 
 The stack is ``embedded`` (default) or ``services`` (``-D stack=services`` or
-``EXEC_TEST_STACK=services``). Scenarios tagged ``@services_only`` / ``@embedded_only``
-are skipped, with the reason, on the other stack.
+``EXEC_TEST_STACK=services``). A feature or scenario that only makes sense on one stack
+carries behave's active tag ``@use.with_stack=services`` (or ``=embedded``); on the other
+stack it is skipped, saying why.
 
 Fixture tags (``@fixture.<name>``, ``support/fixtures.py``) set up what a feature needs
 and take it down after it, even when a scenario failed: ``@fixture.fake_model_provider``
@@ -18,14 +19,17 @@ from typing import Any
 
 from behave.fixture import use_fixture_by_tag
 from behave.model import Feature, Scenario
+from behave.tag_matcher import ActiveTagMatcher
 
 from support import fixtures
 from support.client import ApiClient
 from support.stacks import make_stack
 from support.world import World
 
-# tag -> the only stack its scenarios can run on
-STACK_ONLY_TAGS = {"services_only": "services", "embedded_only": "embedded"}
+# the values active tags (@use.with_<category>=<value>) are matched against; before_all
+# fills them in
+active_tag_values: dict[str, str] = {}
+active_tags = ActiveTagMatcher(active_tag_values)
 
 
 def _interrupt(signum: int, _frame: Any) -> None:
@@ -36,6 +40,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 def before_all(context: Any) -> None:
     userdata = context.config.userdata
     name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
+    active_tag_values["stack"] = name
     context.stack_started = False
     fixtures.prepare_provider_keys()  # before any worker process starts: they inherit them
     context.stack = make_stack(name, dict(userdata))
@@ -53,24 +58,21 @@ def before_tag(context: Any, tag: str) -> None:
         use_fixture_by_tag(tag, context, fixtures.FIXTURES)
 
 
-def _wrong_stack(context: Any, tags: Any) -> str | None:
-    here = context.stack.name
-    for tag, only in STACK_ONLY_TAGS.items():
-        if tag in tags and here != only:
-            return f"@{tag}: runs on the {only} stack only, this run uses the {here} stack"
-    return None
+def _skipped_for_stack(element: Feature | Scenario, tags: Any) -> bool:
+    """Skip ``element`` if its active tags rule out this run's stack; say why."""
+    if not active_tags.should_skip_with_tags(tags):
+        return False
+    wanted = " ".join(f"@{tag}" for tag, _ in active_tags.select_active_tags(tags))
+    element.skip(reason=f"{wanted}: this run uses the {active_tag_values['stack']} stack")
+    return True
 
 
 def before_feature(context: Any, feature: Feature) -> None:
-    reason = _wrong_stack(context, feature.tags)
-    if reason:
-        feature.skip(reason=reason)
+    _skipped_for_stack(feature, feature.tags)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    reason = _wrong_stack(context, scenario.effective_tags)
-    if reason:
-        scenario.skip(reason=reason)
+    if _skipped_for_stack(scenario, scenario.effective_tags):
         return
     context.stack.reset()
     provider = getattr(context, "model_provider", None)  # @fixture.fake_model_provider's

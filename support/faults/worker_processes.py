@@ -4,7 +4,7 @@ features inject, kept together the way Celery's smoke tests keep ``WorkerKill`` 
 
 Only the services stack has worker processes of their own (the embedded stack's worker
 runs inside the test process): scenarios using these are tagged
-``@services_only``.
+``@use.with_stack=services``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _services(stack: Stack) -> ServicesTestStack:
     if stack.name != "services":
         raise AssertionError(
             f"killing or restarting a worker needs worker processes of their own; the "
-            f"{stack.name} stack has none: tag the scenario @services_only"
+            f"{stack.name} stack has none: tag the scenario @use.with_stack=services"
         )
     return cast("ServicesTestStack", stack)
 
