@@ -1,10 +1,14 @@
 """behave hooks: one stack per run, fresh data per scenario, a leftovers check at the end.
 
 The stack is ``embedded`` (default) or ``services`` (``-D stack=services`` or
-``EXEC_TEST_STACK=services``). Scenarios tagged ``@services_only`` / ``@embedded_only``
-are skipped, with the reason, on the other stack. ``@crewai`` scenarios (real crewai
-crews against a fake model provider, ``support/crewai_hooks.py``) are skipped, with the
-reason, where the ``crewai`` extra is not installed.
+``EXEC_TEST_STACK=services``). A feature or scenario that only makes sense on one stack
+carries behave's active tag ``@use.with_stack=services`` (or ``=embedded``); on the other
+stack it is skipped, saying why.
+
+Fixture tags (``@fixture.<name>``, ``support/fixtures.py``) set up what a feature needs
+and take it down after it, even when a scenario failed: ``@fixture.fake_model_provider``
+gives the ``@crewai`` features a fake model provider, or skips them, saying why, where
+the ``crewai`` extra is not installed.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ import os
 import signal
 from typing import Any
 
+from behave.fixture import use_fixture_by_tag
 from behave.model import Feature, Scenario
+from behave.tag_matcher import ActiveTagMatcher
 
-from support import crewai_hooks
+from support import fixtures
 from support.client import ApiClient
-from support.stack import make_stack
+from support.stacks import make_stack
 from support.world import World
 
-# tag -> the only stack its scenarios can run on
-STACK_ONLY_TAGS = {"services_only": "services", "embedded_only": "embedded"}
+# the values active tags (@use.with_<category>=<value>) are matched against; before_all
+# fills them in
+active_tag_values: dict[str, str] = {}
+active_tags = ActiveTagMatcher(active_tag_values)
 
 
 def _interrupt(signum: int, _frame: Any) -> None:
@@ -32,8 +40,9 @@ def _interrupt(signum: int, _frame: Any) -> None:
 def before_all(context: Any) -> None:
     userdata = context.config.userdata
     name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
+    active_tag_values["stack"] = name
     context.stack_started = False
-    crewai_hooks.prepare()  # before any worker process starts: they inherit the provider keys
+    fixtures.prepare_provider_keys()  # before any worker process starts: they inherit them
     context.stack = make_stack(name, dict(userdata))
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -44,31 +53,35 @@ def before_all(context: Any) -> None:
     context.stack_started = True
 
 
-def _wrong_stack(context: Any, tags: Any) -> str | None:
-    here = context.stack.name
-    for tag, only in STACK_ONLY_TAGS.items():
-        if tag in tags and here != only:
-            return f"@{tag}: runs on the {only} stack only, this run uses the {here} stack"
-    return None
+def before_tag(context: Any, tag: str) -> None:
+    if tag.startswith("fixture."):
+        use_fixture_by_tag(tag, context, fixtures.FIXTURES)
+
+
+def _skipped_for_stack(element: Feature | Scenario, tags: Any) -> bool:
+    """Skip ``element`` if its active tags rule out this run's stack; say why."""
+    if not active_tags.should_skip_with_tags(tags):
+        return False
+    wanted = " ".join(f"@{tag}" for tag, _ in active_tags.select_active_tags(tags))
+    element.skip(reason=f"{wanted}: this run uses the {active_tag_values['stack']} stack")
+    return True
 
 
 def before_feature(context: Any, feature: Feature) -> None:
-    reason = _wrong_stack(context, feature.tags) or crewai_hooks.skip_reason(feature.tags)
-    if reason:
-        feature.skip(reason=reason)
+    _skipped_for_stack(feature, feature.tags)
 
 
 def before_scenario(context: Any, scenario: Scenario) -> None:
-    reason = _wrong_stack(context, scenario.effective_tags) or crewai_hooks.skip_reason(
-        scenario.effective_tags
-    )
-    if reason:
-        scenario.skip(reason=reason)
+    if _skipped_for_stack(scenario, scenario.effective_tags):
         return
     context.stack.reset()
-    context.world = World(stack=context.stack, api=ApiClient(context.stack.base_url))
+    provider = getattr(context, "model_provider", None)  # @fixture.fake_model_provider's
+    if provider is not None:
+        provider.reset()  # each scenario scripts it afresh
+    context.world = World(
+        stack=context.stack, api=ApiClient(context.stack.base_url), model_provider=provider
+    )
     context.world.api.reset_circuit_breakers()
-    crewai_hooks.before_scenario(context, scenario.effective_tags)
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:
@@ -89,6 +102,6 @@ def after_all(context: Any) -> None:
     finally:
         stack.stop()
         problems += stack.verify_clean()
-        problems += crewai_hooks.after_all()
+        problems += fixtures.leftovers()
     if problems:
         raise AssertionError("the run left things behind:\n  " + "\n  ".join(problems))

@@ -67,7 +67,7 @@ Feature: A circuit breaker stops the service hammering a provider that is down
     And its first attempt failed with "CIRCUIT_OPEN" and waited out the cool-down
 
   # Two worker processes need the services stack: the embedded stack has one worker.
-  @services_only
+  @use.with_stack=services
   Scenario: Failures on different worker processes add up in one shared circuit
     Given a graph whose provider is down after a moment of work
     When 3 executions of the graph fail at the same time

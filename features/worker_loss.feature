@@ -1,6 +1,6 @@
 # Killing and restarting worker processes needs worker processes of their own: the embedded
 # stack runs its worker inside the test process, so these run on the services stack only.
-@services_only
+@use.with_stack=services
 Feature: No execution is lost when a worker dies or restarts
   As an operator running workers on machines that fail and get redeployed
   I want an execution whose worker died to be run again, and a pending retry to survive a restart

@@ -1,4 +1,4 @@
-@services_only  # the embedded stack runs a single in-process worker: there is nothing to share
+@use.with_stack=services  # the embedded stack runs a single in-process worker: there is nothing to share
 Feature: Several workers share the work
   As the operator of the service
   I want to add worker processes when the queue grows

@@ -2,12 +2,12 @@
 
 from behave import given, then, when
 
-from support import crewai_actions as crews
+from support import crewai_crews as crews
 
 
 @given("a research crew of two agents and two tasks")
 def step_research_crew(context):
-    crews.research_crew(context.world)
+    crews.define_research_crew(context.world)
 
 
 @given('the model provider answers "{text}" to the {task} task')
@@ -63,7 +63,6 @@ def step_may_be_tried(context, attempts):
 
 
 @given("the agents give the model {seconds:g} second to answer")
-@given("the agents give the model {seconds:g} seconds to answer")
 def step_model_timeout(context, seconds):
     crews.model_timeout(context.world, seconds)
 

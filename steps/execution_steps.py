@@ -2,7 +2,7 @@
 
 from behave import given, then, when
 
-from support import execution_actions as executions
+from support import executions
 
 
 @when("I queue an execution of the graph")
@@ -14,6 +14,16 @@ def step_queue(context):
 @when('I queue an execution of the graph about "{topic}"')
 def step_queue_topic(context, topic):
     executions.queue(context.world, topic=topic)
+
+
+@given("{count:d} executions of the graph that have completed")
+def step_completed(context, count):
+    executions.have_ended(context.world, count, "completed")
+
+
+@given("{count:d} executions of the graph that have failed")
+def step_failed(context, count):
+    executions.have_ended(context.world, count, "failed")
 
 
 @when("I queue {count:d} executions of the graph, each about a different topic")
@@ -28,7 +38,7 @@ def step_accepted(context):
 
 @then("the execution completes within {seconds:d} seconds")
 def step_completes(context, seconds):
-    executions.completes_within(context.world, seconds)
+    executions.finishes_within(context.world, "completed", seconds)
 
 
 @then("all of them complete within {seconds:d} seconds")
@@ -132,6 +142,6 @@ def step_none_created(context):
     executions.no_execution_created(context.world)
 
 
-@then("the queue statistics are unchanged")
-def step_stats_unchanged(context):
-    executions.stats_unchanged(context.world)
+@then("nothing was written")
+def step_nothing_written(context):
+    executions.nothing_written(context.world)

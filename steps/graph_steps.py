@@ -2,7 +2,7 @@
 
 from behave import given, then, when
 
-from support import graph_actions as graphs
+from support import graphs, validation
 
 
 @given("a graph with {count:d} tasks")
@@ -12,6 +12,7 @@ def step_graph(context, count):
 
 
 @given("a graph with {count:d} tasks of {steps:d} steps taking {ms:d} ms each")
+@given("a graph with {count:d} task of {steps:d} steps taking {ms:d} ms each")
 def step_graph_timed(context, count, steps, ms):
     graphs.define(context.world, tasks=count, steps=steps, step_ms=ms)
 
@@ -39,7 +40,7 @@ def step_look_up_missing(context):
 
 @then('it is refused as not found with the code "{code}"')
 def step_refused_not_found(context, code):
-    graphs.refused_not_found(context.world, code)
+    validation.refused_with(context.world, 404, code)
 
 
 @then("the refusal names the graph id")

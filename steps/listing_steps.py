@@ -1,13 +1,8 @@
-"""Steps about listing executions and queue statistics."""
+"""Steps about listing executions."""
 
 from behave import given, then, when
 
-from support import listing_actions as listing
-
-
-@given("{count:d} executions of the graph that have completed")
-def step_completed(context, count):
-    listing.completed_executions(context.world, count)
+from support import listing
 
 
 @given("{count:d} executions of the graph that were cancelled while waiting")
@@ -53,13 +48,3 @@ def step_pages(context, count):
 @then("every execution appears exactly once, newest first")
 def step_once(context):
     listing.each_once_newest_first(context.world)
-
-
-@then("the queue statistics show every worker slot running and {count:d} queued")
-def step_stats(context, count):
-    listing.stats_show_busy_and_queued(context.world, count)
-
-
-@then("the queue statistics show how long the oldest execution has waited")
-def step_stats_age(context):
-    listing.stats_show_oldest_age(context.world)

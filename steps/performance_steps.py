@@ -2,16 +2,8 @@
 
 from behave import given, then, when
 
-from support import performance_actions as perf
+from support import performance as perf
 from support import performance_timing as timing
-
-# the words the features use for each kind of call -> the kind the load measures
-KINDS = {
-    "queue an execution": "queue",
-    "check a status": "status",
-    "list executions": "list",
-    "cancel an execution": "cancel",
-}
 
 
 @given("a graph whose crew does no work")
@@ -76,12 +68,7 @@ def step_status_latency(context, ms, pct):
 
 @when("{users:d} users work at the same time:")
 def step_mixed(context, users):
-    plan = {
-        KINDS[row["do"]]: (int(row["users"]), int(row["calls between them"]))
-        for row in context.table
-    }
-    assert sum(u for u, _ in plan.values()) == users, "the table's users do not add up"
-    perf.mixed_load(context.world, plan)
+    perf.mixed_load_as_planned(context.world, users, context.table)
 
 
 @then("no request failed: every answer is a success or a refusal to cancel a finished execution")

@@ -2,7 +2,7 @@
 
 from behave import given, then, when
 
-from support import retry_actions as retries
+from support import retries
 
 
 @given(
@@ -28,6 +28,16 @@ def step_unavailable(context, attempts):
 @given("a graph whose provider is unavailable on every attempt, retried after {seconds:d} seconds")
 def step_unavailable_slow(context, seconds):
     retries.always_failing(context.world, "service_unavailable", 5, base=seconds)
+
+
+@given(
+    "a graph whose provider is unavailable on every attempt, retried every {every:g} seconds "
+    "up to {attempts:d} times"
+)
+def step_retried_often(context, every, attempts):
+    retries.always_failing(
+        context.world, "service_unavailable", attempts, base=every, max_delay=every
+    )
 
 
 @given(
@@ -73,14 +83,15 @@ def step_first_wait(context, seconds):
     retries.first_wait_at_least(context.world, seconds)
 
 
+@then("it took {count:d} attempt")
+@then("it took {count:d} attempts")
+def step_attempts(context, count):
+    retries.attempts_taken(context.world, count)
+
+
 @when("it is waiting for its next attempt")
 def step_waiting(context):
     retries.waiting_for_next_attempt(context.world)
-
-
-@when("I cancel it")
-def step_cancel(context):
-    retries.cancel(context.world)
 
 
 @then("it is not run again, even after its retry was due")

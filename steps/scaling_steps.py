@@ -2,7 +2,7 @@
 
 from behave import given, then, when
 
-from support import scaling_actions as scaling
+from support import scaling
 
 
 @given("two workers are running")

@@ -2,17 +2,23 @@
 
 from behave import given, then, when
 
-from support import stop_actions as stops
-
-
-@given("a graph with {count:d} task of {steps:d} steps taking {ms:d} ms each")
-def step_long_graph(context, count, steps, ms):
-    stops.long_graph(context.world, steps, ms)
+from support import stops
 
 
 @given("an execution of the graph that is running")
 def step_running(context):
     stops.running_execution(context.world)
+
+
+@when("I cancel it")
+@when("I cancel the waiting execution")
+def step_cancel(context):
+    stops.cancel(context.world)
+
+
+@then("it is cancelled at once")
+def step_cancelled(context):
+    stops.cancelled_at_once(context.world)
 
 
 @then("its crew stops within {seconds:d} second")
@@ -130,14 +136,6 @@ def step_blockers_time_out(context, seconds):
     stops.blockers_time_out_and_next_starts(context.world, seconds)
 
 
-@given(
-    "a graph whose provider is unavailable on every attempt, retried every {every:g} seconds "
-    "up to {attempts:d} times"
-)
-def step_retried_often(context, every, attempts):
-    stops.retried_until_deadline(context.world, every, attempts)
-
-
 @then("it took fewer than {count:d} attempts")
 def step_fewer(context, count):
     stops.attempts_fewer_than(context.world, count)
@@ -151,11 +149,6 @@ def step_stays_timed_out(context):
 @when("I queue an execution that may wait at most {seconds:g} second in the queue")
 def step_queue_deadline(context, seconds):
     stops.queue_with_queue_deadline(context.world, seconds)
-
-
-@then("after the workers are free it has still never run")
-def step_never_run(context):
-    stops.never_started(context.world)
 
 
 @when("{count:d} executions with a timeout of {timeout:g} seconds run crews with 100 ms steps")

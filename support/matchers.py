@@ -34,8 +34,12 @@ def has_status(*statuses: str) -> HasStatus:
     return HasStatus(*statuses)
 
 
+FINISHED = ("completed", "failed", "cancelled", "timed_out")
+"""The final statuses: an execution in one of them never changes again."""
+
+
 def is_finished() -> HasStatus:
-    return HasStatus("completed", "failed", "cancelled", "timed_out")
+    return HasStatus(*FINISHED)
 
 
 class NeverDecreases(BaseMatcher[Sequence[float]]):
@@ -51,7 +55,7 @@ def never_decreases() -> NeverDecreases:
 
 
 class ErrorResponse(BaseMatcher[Any]):
-    """A ``requests`` response carrying the service's error envelope."""
+    """An API response carrying the service's error envelope."""
 
     def __init__(self, status: int, code: str) -> None:
         self.status = status

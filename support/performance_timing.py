@@ -19,22 +19,14 @@ from hamcrest import (
 
 from harness.percentiles import percentile
 
+from .busy_workers import occupy_workers
 from .client import ApiClient
-from .execution_actions import occupy_workers
-from .load import Tickets, Timings, crowd
+from .crowd import Tickets, Timings, crowd
 from .matchers import has_status, is_finished
 from .measure import summary
-from .performance_actions import no_failures, queue_concurrently, report, stepped_graph
+from .performance import no_failures, queue_concurrently, report, stepped_graph
+from .timestamps import at, seconds_between
 from .world import World
-
-
-def _at(stamp: str | None) -> datetime:
-    assert stamp is not None, "no such time recorded"
-    return datetime.fromisoformat(stamp)
-
-
-def _seconds(later: str | None, earlier: str | None) -> float:
-    return (_at(later) - _at(earlier)).total_seconds()
 
 
 def _ms(values: list[float]) -> dict[str, float]:
@@ -68,8 +60,8 @@ def run_in_waves(w: World, count: int) -> None:
                 )
             )
     w.before["sent"] = sent
-    durations = [_seconds(e["finished_at"], e["started_at"]) for e in w.executions]
-    waits = [_seconds(e["started_at"], e["created_at"]) for e in w.executions]
+    durations = [seconds_between(e["finished_at"], e["started_at"]) for e in w.executions]
+    waits = [seconds_between(e["started_at"], e["created_at"]) for e in w.executions]
     w.before["durations"], w.before["waits"] = durations, waits
     report(
         w,
@@ -115,7 +107,7 @@ def created_while_asked(w: World, slack_ms: float) -> None:
     slack = slack_ms / 1000
     for execution in w.executions:
         before, after = w.before["sent"][execution["id"]]
-        created = _at(execution["created_at"])
+        created = at(execution["created_at"])
         assert_that((before - created).total_seconds(), less_than_or_equal_to(slack))
         assert_that((created - after).total_seconds(), less_than_or_equal_to(slack))
 
@@ -126,9 +118,9 @@ def history_matches(w: World, tolerance_ms: float) -> None:
     for execution in w.executions:
         events = {e["status"]: e["at"] for e in w.api.events(execution["id"])}
         gaps = {
-            "queued": abs(_seconds(events["queued"], execution["created_at"])),
-            "running": abs(_seconds(events["running"], execution["started_at"])),
-            "completed": abs(_seconds(events["completed"], execution["finished_at"])),
+            "queued": abs(seconds_between(events["queued"], execution["created_at"])),
+            "running": abs(seconds_between(events["running"], execution["started_at"])),
+            "completed": abs(seconds_between(events["completed"], execution["finished_at"])),
         }
         for status, gap in gaps.items():
             assert_that(
@@ -184,7 +176,7 @@ def cancel_everything(w: World, users: int) -> None:
             timeout=10,
             what=f"the crew of {ident} let go",
         )
-        stops.append(_seconds(stopped["stopped_at"], stopped["finished_at"]))
+        stops.append(seconds_between(stopped["stopped_at"], stopped["finished_at"]))
     w.before["stops"] = stops
     report(
         w,

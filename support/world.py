@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from hamcrest.core.matcher import Matcher
 
+from harness.http_client import Response
+
 from .client import ApiClient
+from .faults.fake_llm import FakeLLM
 from .polling import INTERVAL, eventually
-from .stack import Stack
+from .stacks import Stack
 
 
 @dataclass
@@ -22,12 +24,13 @@ class World:
     execution: dict[str, Any] | None = None
     executions: list[dict[str, Any]] = field(default_factory=list)
     blockers: list[dict[str, Any]] = field(default_factory=list)
-    response: requests.Response | None = None
+    response: Response | None = None
     before: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
     pages: list[list[dict[str, Any]]] = field(default_factory=list)
     missing_id: str | None = None
     workers: list[str] = field(default_factory=list)
+    model_provider: FakeLLM | None = None  # the @crewai features' (support/fixtures.py)
 
     def focus(self) -> dict[str, Any]:
         assert self.execution is not None, "no execution in this scenario yet"

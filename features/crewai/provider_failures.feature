@@ -1,4 +1,4 @@
-@crewai
+@crewai @fixture.fake_model_provider
 Feature: Model provider failures under a real crew are retried by the service's policy alone
   As the operator of crews that share a model provider
   I want provider failures classified, retried only as the retry policy says, and cut off by the circuit breaker

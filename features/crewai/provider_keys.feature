@@ -1,4 +1,4 @@
-@crewai
+@crewai @fixture.fake_model_provider
 Feature: Provider keys stay on the workers
   As the owner of a model provider account
   I want crews to use the key from the workers' environment, and the key to show up nowhere else

@@ -1,4 +1,4 @@
-@crewai
+@crewai @fixture.fake_model_provider
 Feature: Crews run on the real CrewAI library
   As the owner of a crew built with CrewAI
   I want the service to run my agents and tasks with CrewAI itself, against my model provider

@@ -1,4 +1,4 @@
-@crewai
+@crewai @fixture.fake_model_provider
 Feature: Cancelling and timing out stop a real crew, even in the middle of a model call
   As a user whose crew is stuck waiting for its model provider
   I want cancel and the execution's timeout to stop the crew at once

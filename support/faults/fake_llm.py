@@ -20,6 +20,10 @@ record keeps whether a key was sent and whether it was right, never the key itse
 
 A refused connection is not something a listening server can do: :func:`refused_url`
 gives the URL of a loopback port nobody listens on.
+
+The ``@crewai`` features get one per feature from the fixture tag
+``@fixture.fake_model_provider`` (``support/fixtures.py``); ``python -m
+support.faults.fake_llm`` serves one by hand.
 """
 
 from __future__ import annotations
@@ -380,7 +384,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m support.fake_llm``: serve the fake provider until interrupted."""
+    """``python -m support.faults.fake_llm``: serve the fake provider until interrupted."""
     import argparse
     import os
 

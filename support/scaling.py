@@ -6,13 +6,13 @@ from collections import Counter
 
 from hamcrest import assert_that, described_as, equal_to, has_length
 
-from .execution_actions import all_complete_within
-from .graphs import graph_definition
+from .executions import all_complete_within
+from .graphs import define
 from .world import World
 
 # each execution takes at least 3 x 50 ms: long enough that one worker, holding at most
 # one message per pool slot, cannot drain the burst before the other picks some up
-BURST_STEPS, BURST_STEP_SECONDS = 3, 0.05
+BURST_STEPS, BURST_STEP_MS = 3, 50
 BURST_TIMEOUT = 30
 
 
@@ -23,10 +23,8 @@ def workers_running(w: World, count: int) -> None:
 
 def queue_burst(w: World, count: int) -> None:
     """Queue ``count`` executions back to back, without waiting for any of them."""
-    w.graph = w.api.create_graph(
-        graph_definition(tasks=1, steps=BURST_STEPS, step_seconds=BURST_STEP_SECONDS, name="burst")
-    )
-    w.executions = [w.api.queue_ok(w.graph["id"]) for _ in range(count)]
+    graph = define(w, tasks=1, steps=BURST_STEPS, step_ms=BURST_STEP_MS, name="burst")
+    w.executions = [w.api.queue_ok(graph["id"]) for _ in range(count)]
 
 
 def all_complete(w: World) -> None:

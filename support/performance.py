@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from hamcrest import (
@@ -21,21 +22,15 @@ from hamcrest import (
     less_than,
     less_than_or_equal_to,
 )
-from sqlalchemy import func, select
 
-from execution_service.store.models import Execution, ExecutionEvent
-
+from .busy_workers import occupy_workers
 from .client import ApiClient
-from .execution_actions import occupy_workers
-from .graphs import graph_definition
-from .load import Tickets, Timings, crowd
-from .matchers import has_status
+from .crowd import Tickets, Timings, crowd
+from .graphs import define
+from .matchers import FINISHED, has_status
 from .measure import record
 from .polling import consistently, eventually
 from .world import World
-
-UNFINISHED = ("queued", "running", "retrying")
-ENDED = ("completed", "failed", "cancelled", "timed_out")
 
 
 def report(w: World, name: str, figures: dict[str, Any]) -> None:
@@ -60,13 +55,11 @@ def no_failures(t: Timings) -> None:
 
 def zero_work_graph(w: World) -> None:
     """A crew of one task with one step that takes no time: only the service's own cost."""
-    w.graph = w.api.create_graph(graph_definition(tasks=1, steps=1, step_seconds=0.0, name="noop"))
+    define(w, tasks=1, steps=1, step_ms=0, name="noop")
 
 
 def stepped_graph(w: World, steps: int, step_ms: int) -> None:
-    w.graph = w.api.create_graph(
-        graph_definition(tasks=1, steps=steps, step_seconds=step_ms / 1000, name="stepped")
-    )
+    define(w, tasks=1, steps=steps, step_ms=step_ms, name="stepped")
 
 
 # -- queueing ------------------------------------------------------------------------------
@@ -132,7 +125,7 @@ def all_end_within(w: World, count: int, seconds: float, allowed: tuple[str, ...
 
     def ended() -> int:
         by_status = _by_status(w)
-        return sum(by_status[s] for s in ENDED)
+        return sum(by_status[s] for s in FINISHED)
 
     eventually(ended, equal_to(count), timeout=seconds, interval=0.1, what="executions ending")
     unexpected = {s: n for s, n in _by_status(w).items() if n and s not in allowed}
@@ -142,9 +135,7 @@ def all_end_within(w: World, count: int, seconds: float, allowed: tuple[str, ...
 def complete_within(w: World, count: int, seconds: float) -> None:
     """All ``count`` complete; the figures gain the rate from first queued to last completed."""
     all_end_within(w, count, seconds, ("completed",))
-    with w.stack.database.engine.connect() as conn:
-        first = conn.execute(select(func.min(Execution.created_at))).scalar_one()
-        last = conn.execute(select(func.max(Execution.finished_at))).scalar_one()
+    first, last = w.stack.database.first_queued_last_finished()
     span = (last - first).total_seconds()
     w.before["throughput"] = count / span
     if "scenario" in w.before:
@@ -178,18 +169,9 @@ def throughput_at_least(w: World, per_second: float) -> None:
 
 def nothing_lost(w: World, count: int) -> None:
     """The store holds every execution, each with the history queued, running, completed."""
-    with w.stack.database.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(Execution)).scalar_one()
-        rows = conn.execute(
-            select(ExecutionEvent.execution_id, ExecutionEvent.to_status).order_by(
-                ExecutionEvent.execution_id, ExecutionEvent.id
-            )
-        ).all()
+    total = w.stack.database.counts()["executions"]
     assert_that(total, described_as("executions stored", equal_to(count)))
-    histories: dict[Any, list[str]] = {}
-    for ident, status in rows:
-        histories.setdefault(ident, []).append(status)
-    shapes = Counter(tuple(h) for h in histories.values())
+    shapes = Counter(tuple(h) for h in w.stack.database.histories().values())
     assert_that(dict(shapes), equal_to({("queued", "running", "completed"): count}))
 
 
@@ -241,6 +223,22 @@ def every_check_answered(w: World) -> None:
 
 
 # -- mixed operations ----------------------------------------------------------------------
+
+
+# the words the features use for each kind of call -> the kind the load measures
+KINDS = {
+    "queue an execution": "queue",
+    "check a status": "status",
+    "list executions": "list",
+    "cancel an execution": "cancel",
+}
+
+
+def mixed_load_as_planned(w: World, users: int, table: Iterable[Any]) -> None:
+    """The feature's table (``do``, ``users``, ``calls between them``) as a plan."""
+    plan = {KINDS[row["do"]]: (int(row["users"]), int(row["calls between them"])) for row in table}
+    assert sum(u for u, _ in plan.values()) == users, "the table's users do not add up"
+    mixed_load(w, plan)
 
 
 def mixed_load(w: World, plan: dict[str, tuple[int, int]]) -> None:
@@ -324,7 +322,7 @@ def rapid_cycles(w: World, users: int, cycles: int) -> None:
                 ident = api.queue_ok(graph_id)["id"]
                 return eventually(
                     lambda: api.execution(ident),
-                    has_status(*ENDED),
+                    has_status(*FINISHED),
                     timeout=10,
                     interval=0.005,
                     what=f"execution {ident} finishing",

@@ -19,25 +19,23 @@ For one run it builds, and at the end takes down again:
 Every process runs in a session of its own (its whole process group is signalled at the
 end) and dies with the test run if the run is killed. Logs: ``reports/services/<run>/``.
 A run killed outright leaves its database and Redis number behind; the next run removes
-them (they are labelled with the owner's process id).
+them (they are labelled with the owner's process id). Killing and restarting workers in
+the middle of a run are named operations in ``support/faults/worker_processes.py``.
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psutil
 import psycopg
 import redis
 from celery import Celery
@@ -50,12 +48,11 @@ from harness import processes, scratch
 from harness.http_client import UNREACHABLE, Http
 from harness.processes import Child
 
+from ..polling import wait_until
+from ..test_settings import as_environment
 from .database import Database
-from .mock_crewai import MODULE as MOCK_CREWAI
-from .polling import wait_until
-from .test_settings import as_environment
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 DB_PREFIX = "crew_exec_test_"
 REDIS_CLAIM_KEY = "crew_exec_test:owner"
 QUEUE = "executions"
@@ -228,7 +225,6 @@ class ServicesTestStack:
             EXEC_DATABASE_URL=self.database_url,
             EXEC_BROKER_URL=self.broker_url,
             EXEC_QUEUE_NAME=QUEUE,
-            EXEC_CREWAI_MODULE=MOCK_CREWAI,
             EXEC_STOP_CHECK_INTERVAL="0.02",
             EXEC_WORKER_CONCURRENCY=str(self.worker_concurrency),
             EXEC_WORKER_POOL="prefork",
@@ -302,41 +298,31 @@ class ServicesTestStack:
         replies = self._inspect().ping() or {}
         return sorted(name for name in replies if name in self.worker_names)
 
-    # -- fault injection: named operations, like Celery's smoke-test WorkerKill ---------------
+    # -- the worker processes (support/faults/worker_processes.py kills and restarts them) --
 
-    def _worker_process(self, hostname: str) -> Child:
+    def worker_process(self, hostname: str) -> Child:
+        """The live process of the worker called ``hostname`` (``w1@<host>``)."""
         short = hostname.split("@")[0]
         return next(c for c in self.children if c.name == f"worker-{short}" and c.alive())
 
-    def kill_pool_processes(self, hostname: str) -> int:
-        """SIGKILL the pool processes of one worker (as the OOM killer would); its main
-        process lives on and forks new ones."""
-        main = psutil.Process(self._worker_process(hostname).popen.pid)
-        pool = main.children(recursive=True)
-        for process in pool:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
-        return len(pool)
+    def start_worker(self, hostname: str) -> Child:
+        """Start the worker called ``hostname``, with the run's ``worker_command``."""
+        short = hostname.split("@")[0]
+        args = ("worker", "--hostname", f"{short}@%h")
+        if self.worker_command == "celery":
+            plain = [str(Path(sys.executable).parent / "celery"), "-A", WORKER_APP]
+            return self._spawn(f"worker-{short}", *args, "-l", "INFO", command=plain)
+        return self._spawn(f"worker-{short}", *args)
 
-    def restart_workers(self) -> datetime:
-        """Stop every worker the way an operator does (SIGTERM: warm shutdown) and, once
-        none is left, start them all again: whatever they held must be back in Redis.
-        Returns the moment no worker was left."""
-        workers = [self._worker_process(name) for name in self.worker_names]
-        for child in workers:
-            child.signal_group(signal.SIGTERM)
-        if not wait_until(lambda: not any(c.survivors() for c in workers), 30, 0.05):
-            raise RuntimeError("the workers did not shut down within 30 s")
-        all_down = datetime.now(UTC)
-        for child in workers:
-            child.popen.wait(timeout=5)
-            child.log.close()
-            self.children.remove(child)
-        for name in self.worker_names:
-            short = name.split("@")[0]
-            self._spawn(f"worker-{short}", "worker", "--hostname", f"{short}@%h")
-        self._ready("the restarted workers", self._all_workers_answer, timeout=60)
-        return all_down
+    def forget(self, child: Child) -> None:
+        """Reap a process that has exited and drop it from the stack's processes."""
+        child.popen.wait(timeout=5)
+        child.log.close()
+        self.children.remove(child)
+
+    def wait_for_workers(self, what: str = "the workers") -> None:
+        """Until every worker answers a ping; fail with the logs of any that died."""
+        self._ready(what, self._all_workers_answer, timeout=60)
 
     def _all_workers_answer(self) -> bool:
         return self.running_workers() == sorted(self.worker_names)
@@ -393,15 +379,9 @@ class ServicesTestStack:
         self.base_url = f"http://127.0.0.1:{port}"
         self._spawn("api", "api", "--host", "127.0.0.1", "--port", str(port))
         for name in self.worker_names:
-            short = name.split("@")[0]
-            hostname = ("--hostname", f"{short}@%h")
-            if self.worker_command == "celery":
-                plain = [str(Path(sys.executable).parent / "celery"), "-A", WORKER_APP]
-                self._spawn(f"worker-{short}", "worker", *hostname, "-l", "INFO", command=plain)
-            else:
-                self._spawn(f"worker-{short}", "worker", *hostname)
+            self.start_worker(name)
         self._ready("the API", self._api_healthy, timeout=30)
-        self._ready("the workers", self._all_workers_answer, timeout=60)
+        self.wait_for_workers()
         problems = self.check_worker_settings()
         if problems:
             raise RuntimeError(

@@ -15,10 +15,10 @@ from hamcrest import (
     less_than_or_equal_to,
 )
 
-from .execution_actions import cancel
-from .failure_actions import failing_graph
+from .graphs import failing_graph
 from .matchers import has_status
 from .polling import consistently
+from .timestamps import at, seconds_between
 from .world import World
 
 # how late a retry may start after it was due, on a loaded 2-core machine
@@ -35,6 +35,7 @@ def transient_then_success(
     kind: str = "rate_limit",
     **details: Any,
 ) -> None:
+    """A graph that fails with ``kind`` on its first ``failures`` attempts, then succeeds."""
     failing_graph(
         w,
         kind,
@@ -47,8 +48,11 @@ def transient_then_success(
     )
 
 
-def always_failing(w: World, kind: str, attempts: int, base: float = 0.05) -> None:
-    failing_graph(w, kind, attempts=attempts, base=base, jitter=0.0)
+def always_failing(
+    w: World, kind: str, attempts: int, base: float = 0.05, max_delay: float = 5.0
+) -> None:
+    """A graph that fails with ``kind`` on every attempt, retried without jitter."""
+    failing_graph(w, kind, attempts=attempts, base=base, max_delay=max_delay, jitter=0.0)
 
 
 def failed_attempts_in_history(w: World) -> None:
@@ -71,9 +75,7 @@ def _waits(w: World) -> list[tuple[float, float, int]]:
     for event, following in itertools.pairwise(events):
         if event["status"] == "retrying":
             assert following["status"] == "running", events
-            measured = (
-                datetime.fromisoformat(following["at"]) - datetime.fromisoformat(event["at"])
-            ).total_seconds()
+            measured = seconds_between(following["at"], event["at"])
             waits.append((measured, event["details"]["delay_seconds"], event["attempt"]))
     return waits
 
@@ -121,7 +123,7 @@ def waiting_for_next_attempt(w: World) -> None:
 def not_run_again(w: World) -> None:
     events = w.api.events(w.focus()["id"])
     retry = next(e for e in events if e["status"] == "retrying")
-    due = datetime.fromisoformat(retry["at"]).timestamp() + retry["details"]["delay_seconds"]
+    due = at(retry["at"]).timestamp() + retry["details"]["delay_seconds"]
     remaining = max(0.0, due - datetime.now().timestamp()) + SLACK
     ident = w.focus()["id"]
     consistently(
@@ -134,4 +136,7 @@ def not_run_again(w: World) -> None:
     assert_that(statuses, equal_to(["queued", "running", "retrying", "cancelled"]))
 
 
-__all__ = ["cancel"]
+def attempts_taken(w: World, count: int) -> None:
+    assert_that(w.focus()["attempt"], equal_to(count))
+    starts = [e for e in w.api.events(w.focus()["id"]) if e["status"] == "running"]
+    assert_that(len(starts), equal_to(count))

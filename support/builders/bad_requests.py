@@ -1,4 +1,8 @@
-"""A catalogue of bad requests, by the names the validation feature uses."""
+"""A catalogue of bad requests, by the names the validation feature uses.
+
+Each entry sends its request and returns the response; ``support/validation.py`` sends
+them by name and checks the refusal.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,16 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import requests
-from hamcrest import assert_that, contains_string
+from harness.http_client import Response
 
-from .execution_actions import nothing_written
-from .graphs import graph_definition
-from .matchers import is_error
-from .world import World
+from ..world import World
+from .graph_definitions import graph_definition
 
-Send = Callable[[World], requests.Response]
+Send = Callable[[World], Response]
 
 
 def _graph(change: Callable[[dict[str, Any]], None]) -> Send:
-    def send(w: World) -> requests.Response:
+    def send(w: World) -> Response:
         body = copy.deepcopy(graph_definition(tasks=2))
         change(body)
         return w.api.raw("POST", "/api/v1/graphs", json=body)
@@ -28,7 +29,7 @@ def _graph(change: Callable[[dict[str, Any]], None]) -> Send:
 
 
 def _queue(body: Any = None, raw: bytes | None = None, graph_id: str | None = None) -> Send:
-    def send(w: World) -> requests.Response:
+    def send(w: World) -> Response:
         target = graph_id or w.the_graph()["id"]
         path = f"/api/v1/graphs/{target}/executions"
         if raw is not None:
@@ -88,22 +89,11 @@ CATALOGUE: dict[str, Send] = {
 }
 
 
-def send(w: World, name: str) -> None:
+def request_named(name: str) -> Send:
+    """The bad request called ``name`` in :data:`CATALOGUE`."""
     try:
-        request = CATALOGUE[name]
+        return CATALOGUE[name]
     except KeyError as exc:
-        raise AssertionError(f"no bad request named {name!r} in support/bad_requests.py") from exc
-    w.snapshot()
-    w.response = request(w)
-
-
-def refused_with(w: World, status: int, code: str) -> None:
-    assert_that(w.response, is_error(status, code))
-
-
-def message_names(w: World, text: str) -> None:
-    assert w.response is not None
-    assert_that(w.response.json()["error"]["message"], contains_string(text))
-
-
-__all__ = ["CATALOGUE", "message_names", "nothing_written", "refused_with", "send"]
+        raise AssertionError(
+            f"no bad request named {name!r} in support/builders/bad_requests.py"
+        ) from exc

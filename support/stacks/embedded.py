@@ -1,12 +1,8 @@
-"""The stacks the suite runs against: ``embedded`` (default) and ``services``.
+"""The embedded stack: the whole service inside the test process.
 
-Both offer the same surface: ``start``, ``reset`` (fresh data between
-scenarios), ``stop``, ``base_url``, ``database``, ``worker_slots``,
-``redeliver`` (hand a message to a worker again), ``running_workers`` (the
-hostnames of the workers answering), ``leftovers`` (what a run left while the
-stack is up) and ``verify_clean`` (what is left after ``stop``).
-
-The services stack is in ``support/services_stack.py``.
+SQLite in a temporary folder, the in-memory priority broker, Celery worker threads and
+the API on a loopback port (``execution_service.embedded.EmbeddedStack``). It is the
+default stack: it needs no server.
 """
 
 from __future__ import annotations
@@ -14,30 +10,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol
 
 from execution_service.config import Settings
 from execution_service.embedded import EmbeddedStack
 from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
 
+from ..polling import wait_until
+from ..test_settings import OVERRIDES
 from .database import Database
-from .polling import wait_until
-from .test_settings import OVERRIDES
-
-
-class Stack(Protocol):
-    name: str
-    base_url: str
-    database: Database
-    worker_slots: int
-
-    def start(self) -> None: ...
-    def reset(self) -> None: ...
-    def stop(self) -> None: ...
-    def redeliver(self, execution_id: str) -> None: ...
-    def running_workers(self) -> list[str]: ...
-    def leftovers(self) -> list[str]: ...
-    def verify_clean(self) -> list[str]: ...
 
 
 class EmbeddedTestStack:
@@ -98,13 +78,3 @@ class EmbeddedTestStack:
         if self.folder.exists():
             found.append(f"folder {self.folder} still exists")
         return found
-
-
-def make_stack(name: str, options: dict[str, Any]) -> Stack:
-    if name == "embedded":
-        return EmbeddedTestStack(worker_slots=int(options.get("worker_slots", 4)))
-    if name == "services":
-        from .services_stack import ServicesTestStack
-
-        return ServicesTestStack(options)
-    raise ValueError(f"unknown stack {name!r}: use embedded or services")

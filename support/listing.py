@@ -1,32 +1,15 @@
-"""Listing, filtering and paging executions; the queue statistics."""
+"""Listing, filtering and paging executions."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hamcrest import (
-    assert_that,
-    contains_inanyorder,
-    equal_to,
-    greater_than_or_equal_to,
-    has_length,
-)
+from hamcrest import assert_that, contains_inanyorder, equal_to, has_length
 
-from .execution_actions import occupy_workers, queue_waiting
-from .graphs import graph_definition
-from .matchers import has_status
+from .busy_workers import free_workers, occupy_workers, queue_waiting
+from .executions import have_ended
+from .graphs import define
 from .world import World
-
-
-def completed_executions(w: World, count: int) -> None:
-    start = len(w.executions)
-    for _ in range(count):
-        w.executions.append(w.api.queue_ok(w.the_graph()["id"]))
-    done = w.executions[start:]
-    for index, execution in enumerate(done, start):
-        w.executions[index] = w.await_execution(
-            execution["id"], has_status("completed"), timeout=20
-        )
 
 
 def cancelled_while_waiting(w: World, count: int) -> None:
@@ -34,15 +17,14 @@ def cancelled_while_waiting(w: World, count: int) -> None:
     for _ in range(count):
         queue_waiting(w)
         w.api.cancel(w.focus()["id"])
-    for blocker in w.blockers:
-        w.api.cancel(blocker["id"])
+    free_workers(w)
 
 
 def named_graph_with_completed(w: World, name: str, count: int) -> None:
-    w.graph = w.graphs[name] = w.api.create_graph(graph_definition(tasks=1, name=name))
+    graph = define(w, tasks=1, name=name)
     before = len(w.executions)
-    completed_executions(w, count)
-    w.graph["executions"] = [e["id"] for e in w.executions[before:]]
+    have_ended(w, count, "completed")
+    graph["executions"] = [e["id"] for e in w.executions[before:]]
 
 
 def list_by_status(w: World, status: str) -> None:
@@ -90,16 +72,3 @@ def each_once_newest_first(w: World) -> None:
     assert_that(sorted(ids), equal_to(sorted(e["id"] for e in w.executions)))
     stamps = [(e["created_at"], e["id"]) for e in seen]
     assert_that(stamps, equal_to(sorted(stamps, reverse=True)))
-
-
-def stats_show_busy_and_queued(w: World, queued: int) -> None:
-    stats = w.api.stats()
-    assert_that(stats["running"], equal_to(w.stack.worker_slots))
-    assert_that(stats["queued"], equal_to(queued))
-    assert_that(stats["queued_by_priority"]["normal"], equal_to(queued))
-
-
-def stats_show_oldest_age(w: World) -> None:
-    stats = w.api.stats()
-    assert stats["oldest_queued_age_seconds"] is not None, stats
-    assert_that(stats["oldest_queued_age_seconds"], greater_than_or_equal_to(0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from hamcrest import (
     all_of,
@@ -15,13 +16,20 @@ from hamcrest import (
     less_than_or_equal_to,
 )
 
-from .failure_actions import PROVIDER, failing_graph, healthy_graph
-from .graphs import graph_definition
+from .builders.graph_definitions import PROVIDER, graph_definition, retry_settings
+from .executions import failed_one_after_another, run_to_end
+from .graphs import failing_graph
 from .matchers import has_status, is_finished
 from .polling import eventually
 from .world import World
 
-CIRCUIT = "provider.example"
+
+def circuit_name(base_url: str) -> str:
+    """The circuit breaker's name for a provider: the host (and port) of its base URL."""
+    return urlsplit(base_url).netloc
+
+
+CIRCUIT = circuit_name(PROVIDER)
 
 
 def policy_is(w: World, threshold: int, cooldown: float) -> None:
@@ -31,11 +39,12 @@ def policy_is(w: World, threshold: int, cooldown: float) -> None:
     )
 
 
-def circuit(w: World) -> dict[str, Any]:
+def circuit(w: World, name: str = CIRCUIT) -> dict[str, Any]:
+    """The circuit called ``name`` as the API shows it; closed if the API lists none yet."""
     for item in w.api.circuit_breakers()["items"]:
-        if item["name"] == CIRCUIT:
-            return item
-    return {"name": CIRCUIT, "state": "closed", "failures": 0, "retry_in": None}
+        if item["name"] == name:
+            return dict(item)
+    return {"name": name, "state": "closed", "failures": 0, "retry_in": None}
 
 
 def provider_down(w: World) -> None:
@@ -47,7 +56,17 @@ def provider_rejects_key(w: World) -> None:
 
 
 def healthy(w: World, step_seconds: float = 0.01, steps: int = 2) -> None:
-    healthy_graph(w, steps=steps, step_seconds=step_seconds)
+    """A graph on the same provider whose crew works: ``w.graphs["healthy"]``."""
+    w.graphs["healthy"] = w.api.create_graph(
+        graph_definition(
+            tasks=1,
+            steps=steps,
+            step_seconds=step_seconds,
+            name="healthy",
+            settings=retry_settings(1),
+            provider=PROVIDER,
+        )
+    )
 
 
 def healthy_retried(w: World, attempts: int) -> None:
@@ -63,25 +82,12 @@ def healthy_retried(w: World, attempts: int) -> None:
     )
 
 
-def _run_to_end(w: World, graph: dict[str, Any]) -> dict[str, Any]:
-    execution = w.api.queue_ok(graph["id"])
-    w.executions.append(execution)
-    w.execution = w.await_execution(
-        execution["id"],
-        is_finished(),
-        timeout=15,
-        what="execution finishing",
-    )
-    return w.execution
-
-
 def failed_in_a_row(w: World, count: int) -> None:
-    for _ in range(count):
-        assert_that(_run_to_end(w, w.graphs["down"]), has_status("failed"))
+    failed_one_after_another(w, w.graphs["down"]["id"], count)
 
 
 def healthy_completed(w: World) -> None:
-    assert_that(_run_to_end(w, w.graphs["healthy"]), has_status("completed"))
+    assert_that(run_to_end(w, w.graphs["healthy"]["id"]), has_status("completed"))
 
 
 def opened_by_failures(w: World) -> None:
@@ -191,6 +197,6 @@ def failed_on_both_workers(w: World) -> None:
 
 def healthy_fails_fast(w: World, code: str) -> None:
     healthy(w)
-    execution = _run_to_end(w, w.graphs["healthy"])
+    execution = run_to_end(w, w.graphs["healthy"]["id"])
     assert_that(execution["error"], has_entries(code=code))
     crew_never_ran(w)

@@ -1,4 +1,9 @@
-"""The failures a scripted crew can be told to raise, in the words the features use."""
+"""The failures a scripted crew can be told to raise, in the words the features use.
+
+Each maps to one of the scripted crew's failure kinds
+(``execution_service.crews.scripted.script.FAILURE_KINDS``), which raises what the real
+library or provider would (an SDK timeout, an HTTP 429 with its headers, ...).
+"""
 
 from __future__ import annotations
 
@@ -45,4 +50,6 @@ def kind(words: str) -> str:
     try:
         return FAILURES[words]
     except KeyError as exc:
-        raise AssertionError(f"no failure called {words!r} in support/failures.py") from exc
+        raise AssertionError(
+            f"no failure called {words!r} in support/faults/crew_failures.py"
+        ) from exc

@@ -21,21 +21,18 @@ from hamcrest import (
     less_than_or_equal_to,
 )
 
-from .graphs import graph_definition
-from .matchers import has_status, is_error, is_finished, never_decreases
+from .busy_workers import drain
+from .matchers import has_status, is_finished, never_decreases
 from .polling import eventually
+from .timestamps import at
 from .world import World
 
 TOPICS = ["octopuses", "glaciers", "lighthouses", "volcanoes", "beehives"]
 
 
-def _queue(w: World, graph_id: str, **body: Any) -> dict[str, Any]:
-    execution = w.api.queue_ok(graph_id, **body)
-    w.executions.append(execution)
-    return execution
-
-
 def queue(w: World, topic: str | None = None) -> None:
+    """Queue an execution of the graph (or of the id that was never defined); keep the
+    response, refusal or not."""
     graph_id = w.missing_id or w.the_graph()["id"]
     body = {"inputs": {"topic": topic}} if topic else {}
     w.response = w.api.queue(graph_id, **body)
@@ -46,7 +43,7 @@ def queue(w: World, topic: str | None = None) -> None:
 
 def queue_many_topics(w: World, count: int) -> None:
     for topic in TOPICS[:count]:
-        _queue(w, w.the_graph()["id"], inputs={"topic": topic})
+        w.executions.append(w.api.queue_ok(w.the_graph()["id"], inputs={"topic": topic}))
 
 
 def accepted_as_queued(w: World) -> None:
@@ -63,16 +60,17 @@ def refresh(w: World) -> dict[str, Any]:
     return w.execution
 
 
-def completes_within(w: World, seconds: float) -> None:
+def finishes_within(w: World, status: str, seconds: float) -> dict[str, Any]:
+    """The execution finishes within ``seconds``, and in ``status``."""
     ident = w.focus()["id"]
-    finished = w.await_execution(
+    w.execution = w.await_execution(
         ident,
         is_finished(),
         timeout=seconds,
         what=f"execution {ident} finishing",
     )
-    w.execution = finished
-    assert_that(finished, has_status("completed"))
+    assert_that(w.execution, has_status(status))
+    return w.execution
 
 
 def all_complete_within(w: World, seconds: float) -> None:
@@ -85,6 +83,36 @@ def all_complete_within(w: World, seconds: float) -> None:
             what=f"execution {ident} finishing",
         )
         assert_that(w.executions[index], has_status("completed"))
+
+
+def run_to_end(w: World, graph_id: str, timeout: float = 15, **body: Any) -> dict[str, Any]:
+    """Queue an execution of the graph and wait until it finishes: it becomes the focus."""
+    execution = w.api.queue_ok(graph_id, **body)
+    w.executions.append(execution)
+    w.execution = w.await_execution(
+        execution["id"],
+        is_finished(),
+        timeout=timeout,
+        what="execution finishing",
+    )
+    return w.execution
+
+
+def failed_one_after_another(
+    w: World, graph_id: str, count: int, timeout: float = 15, **body: Any
+) -> None:
+    """``count`` executions of the graph, each queued once the one before has failed."""
+    for _ in range(count):
+        assert_that(run_to_end(w, graph_id, timeout, **body), has_status("failed"))
+
+
+def have_ended(w: World, count: int, status: str) -> None:
+    """``count`` executions of the graph, queued together, have all ended in ``status``."""
+    start = len(w.executions)
+    for _ in range(count):
+        w.executions.append(w.api.queue_ok(w.the_graph()["id"]))
+    for index, execution in enumerate(w.executions[start:], start):
+        w.executions[index] = w.await_execution(execution["id"], has_status(status), timeout=20)
 
 
 def running_within(w: World, seconds: float) -> None:
@@ -137,8 +165,17 @@ def progress_ended_at_100(w: World) -> None:
     assert_that(w.focus()["progress"]["percent"], equal_to(100))
 
 
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp)
+def progress_names_task(w: World) -> None:
+    names = [t["name"] for t in w.the_graph()["definition"]["tasks"]]
+    ident = w.focus()["id"]
+
+    def progress() -> dict[str, Any]:
+        return w.api.execution(ident)["progress"]
+
+    seen = eventually(
+        progress, has_entries(current_task=is_in(names)), timeout=5, what="progress naming a task"
+    )
+    assert_that(seen["percent"], all_of(greater_than(0), less_than(100)))
 
 
 def history_is(w: World, statuses: list[str]) -> None:
@@ -147,15 +184,15 @@ def history_is(w: World, statuses: list[str]) -> None:
 
 
 def history_in_order(w: World) -> None:
-    stamps = [_parse(e["at"]) for e in w.api.events(w.focus()["id"])]
+    stamps = [at(e["at"]) for e in w.api.events(w.focus()["id"])]
     assert_that(stamps, equal_to(sorted(stamps)))
 
 
 def started_and_finished_in_window(w: World) -> None:
     execution = w.focus()
-    created = _parse(execution["created_at"])
-    started = _parse(execution["started_at"])
-    finished = _parse(execution["finished_at"])
+    created = at(execution["created_at"])
+    started = at(execution["started_at"])
+    finished = at(execution["finished_at"])
     now = datetime.now(UTC)
     assert_that(created, less_than_or_equal_to(started))
     assert_that(started, less_than_or_equal_to(finished))
@@ -177,26 +214,17 @@ def each_has_own_history(w: World) -> None:
         assert_that([e["status"] for e in events], equal_to(["queued", "running", "completed"]))
 
 
+# -- a message delivered twice --------------------------------------------------------------
+
+
 def completed_execution(w: World) -> None:
     queue(w)
-    completes_within(w, 10)
+    finishes_within(w, "completed", 10)
     w.before = {"execution": w.focus(), "events": w.api.events(w.focus()["id"])}
 
 
 def redeliver(w: World) -> None:
     w.stack.redeliver(w.focus()["id"])
-
-
-def drain(w: World) -> None:
-    """Queue a marker execution and wait for it: the messages queued before it are handled."""
-    graph = w.api.create_graph(graph_definition(tasks=1, steps=1, step_seconds=0.05, name="marker"))
-    marker = w.api.queue_ok(graph["id"])
-    w.await_execution(
-        marker["id"],
-        has_status("completed"),
-        timeout=20,
-        what="a marker execution queued behind the others completing",
-    )
 
 
 def stays_completed(w: World) -> None:
@@ -218,84 +246,13 @@ def single_run_in_history(w: World) -> None:
     assert_that(w.api.events(w.focus()["id"]), equal_to(w.before["events"]))
 
 
-# -- busy workers, waiting executions, cancellation --------------------------------------
-
-
-def occupy_workers(w: World, definition: dict[str, Any] | None = None, **body: Any) -> None:
-    """Queue one long execution per worker slot and wait until all of them run
-    (by default a crew of 600 steps of 100 ms, which stops within a step when asked)."""
-    definition = definition or graph_definition(tasks=1, steps=600, step_seconds=0.1, name="long")
-    graph = w.api.create_graph(definition)
-    w.blockers = [w.api.queue_ok(graph["id"], **body) for _ in range(w.stack.worker_slots)]
-    ids = [b["id"] for b in w.blockers]
-    eventually(
-        lambda: [w.api.execution(i)["status"] for i in ids],
-        equal_to(["running"] * len(ids)),
-        timeout=15,
-        what="every worker slot busy",
-    )
-
-
-def queue_waiting(w: World, count: int = 1) -> None:
-    if w.graph is None:
-        w.graph = w.api.create_graph(graph_definition(tasks=1, name="waiting"))
-    for _ in range(count):
-        w.execution = _queue(w, w.the_graph()["id"])
-
-
-def cancel(w: World) -> None:
-    w.response = w.api.cancel(w.focus()["id"])
-
-
-def cancelled_at_once(w: World) -> None:
-    assert w.response is not None
-    assert_that(w.response.status_code, equal_to(200))
-    assert_that(w.response.json(), has_status("cancelled"))
-    assert_that(refresh(w), has_status("cancelled"))
-
-
-def free_workers(w: World) -> None:
-    for blocker in w.blockers:
-        w.api.cancel(blocker["id"])
-
-
-def never_started_after_workers_free(w: World) -> None:
-    free_workers(w)
-    drain(w)
-    execution = refresh(w)
-    assert_that(execution, has_entries(status="cancelled", started_at=None, attempt=0))
-    history = [e["status"] for e in w.api.events(execution["id"])]
-    assert_that(history, equal_to(["queued", "cancelled"]))
+# -- what a refused request left --------------------------------------------------------------
 
 
 def nothing_written(w: World) -> None:
     assert_that(w.stack.database.counts(), equal_to(w.before["rows"]))
 
 
-def stats_unchanged(w: World) -> None:
-    after = w.api.stats()
-    before = w.before["stats"]
-    for key in ("queued", "running", "by_status", "queued_by_priority"):
-        assert_that(after[key], equal_to(before[key]))
-
-
 def no_execution_created(w: World) -> None:
     assert_that(w.api.list()["items"], is_(empty()))
     nothing_written(w)
-
-
-def refused(w: World, status: int, code: str) -> None:
-    assert_that(w.response, is_error(status, code))
-
-
-def progress_names_task(w: World) -> None:
-    names = [t["name"] for t in w.the_graph()["definition"]["tasks"]]
-    ident = w.focus()["id"]
-
-    def progress() -> dict[str, Any]:
-        return w.api.execution(ident)["progress"]
-
-    seen = eventually(
-        progress, has_entries(current_task=is_in(names)), timeout=5, what="progress naming a task"
-    )
-    assert_that(seen["percent"], all_of(greater_than(0), less_than(100)))

@@ -1,10 +1,9 @@
-"""Cancelling and timing out executions, and measuring how fast they stop."""
+"""Stopping executions: cancelling them, their deadlines, and how fast their crews stop."""
 
 from __future__ import annotations
 
 import statistics
 import time
-from datetime import datetime
 from typing import Any
 
 from hamcrest import (
@@ -21,42 +20,25 @@ from hamcrest import (
     none,
 )
 
-from .execution_actions import cancel, drain, occupy_workers, refresh
-from .failure_actions import failing_graph
-from .graphs import graph_definition
-from .matchers import has_status, is_error, is_finished
+from .builders.graph_definitions import graph_definition
+from .busy_workers import occupy_workers, queue_waiting
+from .executions import finishes_within, refresh
+from .graphs import define, failing_graph
+from .matchers import FINISHED, has_status, is_error, is_finished
 from .measure import record, summary
 from .polling import consistently, eventually
+from .timestamps import seconds_between
 from .world import World
-
-TERMINAL = ("completed", "failed", "cancelled", "timed_out")
-
-
-def _at(stamp: str | None) -> datetime:
-    assert stamp is not None, "no such time recorded"
-    return datetime.fromisoformat(stamp)
-
-
-def _seconds(later: str | None, earlier: str | None) -> float:
-    return (_at(later) - _at(earlier)).total_seconds()
 
 
 def long_graph(w: World, steps: int, step_ms: int, **settings: Any) -> dict[str, Any]:
-    w.graph = w.api.create_graph(
-        graph_definition(
-            tasks=1,
-            steps=steps,
-            step_seconds=step_ms / 1000,
-            name="long",
-            settings=settings or None,
-        )
-    )
-    return w.graph
+    """A crew of one task of ``steps`` steps of ``step_ms`` each; ``settings`` its graph's."""
+    return define(w, tasks=1, steps=steps, step_ms=step_ms, name="long", settings=settings or None)
 
 
-def running_execution(w: World, timeout: float | None = None) -> None:
-    body = {"timeout_seconds": timeout} if timeout else {}
-    w.execution = w.api.queue_ok(w.the_graph()["id"], **body)
+def running_execution(w: World) -> None:
+    """Queue an execution of the graph and wait until it runs and has made progress."""
+    w.execution = w.api.queue_ok(w.the_graph()["id"])
     w.executions.append(w.execution)
     ident = w.execution["id"]
     w.execution = w.await_execution(
@@ -67,16 +49,20 @@ def running_execution(w: World, timeout: float | None = None) -> None:
     )
 
 
-def crew_stops_within(w: World, seconds: float) -> float:
-    ident = w.focus()["id"]
+def _let_go(w: World, ident: str, seconds: float) -> tuple[dict[str, Any], float]:
+    """The execution once its worker has let go of the crew (``stopped_at``), and the
+    seconds from its end to that moment."""
     stopped = w.await_execution(
         ident,
         has_entries(stopped_at=is_not(none())),
         timeout=seconds + 5,
         what="the worker letting go of the crew",
     )
-    w.execution = stopped
-    latency = _seconds(stopped["stopped_at"], stopped["finished_at"])
+    return stopped, seconds_between(stopped["stopped_at"], stopped["finished_at"])
+
+
+def crew_stops_within(w: World, seconds: float) -> float:
+    w.execution, latency = _let_go(w, w.focus()["id"], seconds)
     assert_that(latency, less_than(seconds))
     return latency
 
@@ -93,10 +79,15 @@ def occupy_with_stubborn_crews(w: World, timeout: float | None = None) -> None:
     occupy_workers(w, stubborn, **({"timeout_seconds": timeout} if timeout else {}))
 
 
-def queue_waiting(w: World, **body: Any) -> None:
-    graph = w.api.create_graph(graph_definition(tasks=1, name="waiting"))
-    w.execution = w.api.queue_ok(graph["id"], **body)
-    w.executions.append(w.execution)
+def cancel(w: World) -> None:
+    w.response = w.api.cancel(w.focus()["id"])
+
+
+def cancelled_at_once(w: World) -> None:
+    assert w.response is not None
+    assert_that(w.response.status_code, equal_to(200))
+    assert_that(w.response.json(), has_status("cancelled"))
+    assert_that(refresh(w), has_status("cancelled"))
 
 
 def cancel_a_blocker(w: World) -> None:
@@ -105,9 +96,7 @@ def cancel_a_blocker(w: World) -> None:
 
 
 def blocker_stops_within(w: World, seconds: float) -> None:
-    ident = w.blockers[0]["id"]
-    stopped = w.await_execution(ident, has_entries(stopped_at=is_not(none())), timeout=seconds + 5)
-    latency = _seconds(stopped["stopped_at"], stopped["finished_at"])
+    stopped, latency = _let_go(w, w.blockers[0]["id"], seconds)
     record("hard stop latency", w.stack.name, {"seconds": latency})
     assert_that(latency, less_than(seconds))
     w.before["freed_at"] = stopped["stopped_at"]
@@ -124,7 +113,7 @@ def waiting_starts_within(w: World, seconds: float) -> None:
     freed = w.before.get("freed_at") or max(
         w.api.execution(b["id"])["stopped_at"] or "" for b in w.blockers
     )
-    gap = _seconds(started["started_at"], freed)
+    gap = seconds_between(started["started_at"], freed)
     record("slot reuse after a hard stop", w.stack.name, {"seconds": gap})
     assert_that(gap, less_than(seconds))
 
@@ -144,7 +133,7 @@ def both_answers_cancelled(w: World) -> None:
 
 def ended_execution(w: World, how: str) -> None:
     if how == "completed":
-        w.graph = w.api.create_graph(graph_definition(tasks=1))
+        define(w, tasks=1)
         w.execution = w.api.queue_ok(w.the_graph()["id"])
     elif how == "failed":
         failing_graph(w, "auth_failed")
@@ -177,7 +166,7 @@ def refused_unchanged(w: World, status: str) -> None:
 def _seen_running(w: World, ident: str) -> None:
     eventually(
         lambda: w.api.execution(ident)["status"],
-        is_in(["running", *TERMINAL]),
+        is_in(["running", *FINISHED]),
         timeout=10,
         interval=0.002,
     )
@@ -208,7 +197,7 @@ def one_terminal_state_each(w: World) -> None:
     for ident, answer in w.before["race"]:
         final = w.await_execution(ident, is_finished(), timeout=10)
         events = w.api.events(ident)
-        terminal = [e for e in events if e["status"] in TERMINAL]
+        terminal = [e for e in events if e["status"] in FINISHED]
         assert_that(len(terminal), equal_to(1))
         assert_that(final["status"], equal_to(terminal[0]["status"]))
         expected = "cancelled" if answer == 200 else "completed"
@@ -249,17 +238,13 @@ def queue_with_timeout(w: World, seconds: float) -> None:
 
 
 def times_out_within(w: World, seconds: float, code: str = "EXECUTION_TIMEOUT") -> None:
-    ident = w.focus()["id"]
-    w.execution = w.await_execution(
-        ident, is_finished(), timeout=seconds, what="the execution ending"
-    )
-    assert_that(w.execution, has_status("timed_out"))
-    assert_that(w.execution["error"], has_entries(code=code, category="timeout"))
+    execution = finishes_within(w, "timed_out", seconds)
+    assert_that(execution["error"], has_entries(code=code, category="timeout"))
 
 
 def ended_near_deadline(w: World, seconds: float) -> float:
     execution = w.focus()
-    lateness = _seconds(execution["finished_at"], execution["deadline_at"])
+    lateness = seconds_between(execution["finished_at"], execution["deadline_at"])
     assert_that(lateness, greater_than(-0.05))
     assert_that(lateness, less_than(seconds))
     return lateness
@@ -267,18 +252,12 @@ def ended_near_deadline(w: World, seconds: float) -> float:
 
 def deadline_is_start_plus(w: World, seconds: float) -> None:
     execution = w.focus()
-    budget = _seconds(execution["deadline_at"], execution["started_at"])
+    budget = seconds_between(execution["deadline_at"], execution["started_at"])
     assert_that(abs(budget - seconds), less_than(0.01))
 
 
 def graph_default_timeout(w: World, seconds: float) -> None:
     long_graph(w, 100, 100, timeout_seconds=seconds)
-
-
-def retried_until_deadline(w: World, every: float, attempts: int) -> None:
-    failing_graph(
-        w, "service_unavailable", attempts=attempts, base=every, max_delay=every, jitter=0.0
-    )
 
 
 def stays_timed_out(w: World, seconds: float) -> None:
@@ -302,14 +281,6 @@ def queue_with_queue_deadline(w: World, seconds: float) -> None:
     queue_waiting(w, queue_timeout_seconds=seconds)
 
 
-def never_started(w: World) -> None:
-    for blocker in w.blockers:
-        w.api.cancel(blocker["id"])
-    drain(w)
-    execution = refresh(w)
-    assert_that(execution, has_entries(status="timed_out", started_at=None, attempt=0))
-
-
 def blockers_time_out_and_next_starts(w: World, seconds: float) -> None:
     for blocker in w.blockers:
         final = w.await_execution(blocker["id"], is_finished(), timeout=10)
@@ -324,6 +295,6 @@ def measure_timeout_accuracy(w: World, count: int, timeout: float) -> None:
     for ident in ids:
         w.execution = w.await_execution(ident, is_finished(), timeout=20)
         assert_that(w.execution, has_status("timed_out"))
-        lateness.append(_seconds(w.execution["finished_at"], w.execution["deadline_at"]))
+        lateness.append(seconds_between(w.execution["finished_at"], w.execution["deadline_at"]))
     w.before["figures"] = summary(lateness)
     record("deadline to timed_out (s)", w.stack.name, w.before["figures"])

@@ -1,8 +1,9 @@
 """Real crewai crews against the fake model provider, in the words the @crewai features use.
 
-The crew is a graph with ``"runner": "crewai"``: whatever crewai module the stack's
-workers default to, these graphs run on the real library. Its agents talk to the
-fake provider (``support/fake_llm.py``) by ``base_url`` and read their key from the
+The crew is a graph with ``"runner": "crewai"`` (``support/builders/graph_definitions.py``):
+whatever crew library the stack's workers default to, these graphs run on the real one.
+Its agents talk to the feature's fake provider (``support/faults/fake_llm.py``, started by
+the ``@fixture.fake_model_provider`` tag) by ``base_url`` and read their key from the
 worker's environment (``api_key_env``); the provider records every request.
 
 A step that changes the crew (a tool, a timeout, a key) defines the graph again, so
@@ -30,87 +31,31 @@ from hamcrest import (
     is_not,
 )
 
-from .execution_actions import TOPICS
-from .failure_actions import secret_nowhere
-from .fake_llm import KEY_ENV, MISSING_KEY_ENV, MODEL, WRONG_KEY_ENV, FakeLLM, Rule, refused_url
+from .breakers import circuit, circuit_name
+from .builders.graph_definitions import RESEARCH, TASK_MARKERS, WRITE, research_crew
+from .errors import secret_nowhere
+from .executions import TOPICS, failed_one_after_another
+from .faults.fake_llm import (
+    KEY_ENV,
+    MISSING_KEY_ENV,
+    MODEL,
+    WRONG_KEY_ENV,
+    FakeLLM,
+    Rule,
+    refused_url,
+)
 from .matchers import has_status, is_finished
 from .polling import consistently, eventually
 from .world import World
 
-RESEARCH = "Collect facts about {topic}"
-WRITE = "Write a short article about {topic}"
 MANAGER = "You are Crew Manager"  # how crewai's hierarchical manager is prompted
-TASK_MARKERS = {"research": "Collect facts about", "writing": "Write a short article about"}
-
-
-def _llm(base_url: str, key_env: str = KEY_ENV) -> dict[str, Any]:
-    return {"model": f"openai/{MODEL}", "base_url": base_url, "api_key_env": key_env}
-
-
-def one_agent_crew(base_url: str) -> dict[str, Any]:
-    """The smallest real crew (the warm-up runs it)."""
-    return {
-        "name": "one agent, one task",
-        "runner": "crewai",
-        "agents": [
-            {
-                "role": "assistant",
-                "goal": "Answer briefly",
-                "backstory": "Brief.",
-                "llm": _llm(base_url),
-            }
-        ],
-        "tasks": [
-            {"description": "Say hello", "expected_output": "A greeting", "agent": "assistant"}
-        ],
-        "settings": {"retry": {"max_attempts": 1}},
-    }
-
-
-def research_crew_definition(base_url: str) -> dict[str, Any]:
-    return {
-        "name": "research and write",
-        "runner": "crewai",
-        "agents": [
-            {
-                "role": "researcher",
-                "goal": "Find reliable facts about {topic}",
-                "backstory": "A meticulous researcher who checks every source.",
-                "llm": _llm(base_url),
-            },
-            {
-                "role": "writer",
-                "goal": "Write a clear short article about {topic}",
-                "backstory": "A science writer who explains things simply.",
-                "llm": _llm(base_url),
-            },
-        ],
-        "tasks": [
-            {
-                "name": "research",
-                "description": f"{RESEARCH} and list the three most surprising ones.",
-                "expected_output": "Three facts, one per line",
-                "agent": "researcher",
-            },
-            {
-                "name": "write",
-                "description": f"{WRITE}, using the research.",
-                "expected_output": "An article of one paragraph",
-                "agent": "writer",
-                "context": ["research"],
-            },
-        ],
-        "settings": {"retry": {"max_attempts": 1, "base_delay_seconds": 0.05, "jitter": 0.0}},
-    }
-
-
-# -- the scenario's crew and provider ------------------------------------------------------
 
 
 def provider(w: World) -> FakeLLM:
-    fake: FakeLLM | None = getattr(w, "crewai", None)
-    assert fake is not None, "no fake model provider: is the scenario tagged @crewai?"
-    return fake
+    assert w.model_provider is not None, (
+        "no fake model provider: is the feature tagged @fixture.fake_model_provider?"
+    )
+    return w.model_provider
 
 
 def _definition(w: World) -> dict[str, Any]:
@@ -129,8 +74,8 @@ def _change_llms(w: World, **changes: Any) -> None:
     _define(w, definition)
 
 
-def research_crew(w: World) -> None:
-    _define(w, research_crew_definition(provider(w).base_url))
+def define_research_crew(w: World) -> None:
+    _define(w, research_crew(provider(w).base_url))
 
 
 def may_be_tried(w: World, attempts: int) -> None:
@@ -178,7 +123,7 @@ def managed(w: World) -> None:
 
 
 def define_with_tool(w: World, tool: str) -> None:
-    definition = research_crew_definition(provider(w).base_url)
+    definition = research_crew(provider(w).base_url)
     definition["agents"][0]["tools"] = [tool]
     w.snapshot()
     w.response = w.api.raw("POST", "/api/v1/graphs", json=definition)
@@ -237,7 +182,7 @@ FAILURES: dict[str, Rule] = {
 
 
 def fails_every_request(w: World, failure: str) -> None:
-    assert failure in FAILURES, f"no provider failure called {failure!r} in crewai_actions"
+    assert failure in FAILURES, f"no provider failure called {failure!r} in support/crewai_crews.py"
     provider(w).add(copy.copy(FAILURES[failure]))
 
 
@@ -281,16 +226,8 @@ def manager_delegates_research(w: World) -> None:
 
 
 def failed_in_a_row(w: World, count: int) -> None:
-    for _ in range(count):
-        execution = w.api.queue_ok(w.the_graph()["id"], inputs={"topic": "octopuses"})
-        w.executions.append(execution)
-        w.execution = w.await_execution(
-            execution["id"],
-            is_finished(),
-            timeout=20,
-            what="execution finishing",
-        )
-        assert_that(w.execution, has_status("failed"))
+    graph_id = w.the_graph()["id"]
+    failed_one_after_another(w, graph_id, count, timeout=20, inputs={"topic": "octopuses"})
 
 
 def waiting_for_provider(w: World) -> None:
@@ -376,17 +313,9 @@ def received(w: World, count: int) -> None:
     )
 
 
-def circuit(w: World) -> dict[str, Any]:
-    base = w.the_graph()["definition"]["agents"][0]["llm"]["base_url"]
-    name = base.split("//", 1)[1].split("/", 1)[0]
-    for item in w.api.circuit_breakers()["items"]:
-        if item["name"] == name:
-            return dict(item)
-    return {"name": name, "state": "closed", "failures": 0}
-
-
 def circuit_open(w: World) -> None:
-    assert_that(circuit(w), has_entries(state="open"))
+    base_url = w.the_graph()["definition"]["agents"][0]["llm"]["base_url"]
+    assert_that(circuit(w, circuit_name(base_url)), has_entries(state="open"))
 
 
 def further_execution_fails_fast(w: World, code: str) -> None:

@@ -1,7 +1,14 @@
-"""Read-only checks on the service's database, plus the reset between scenarios."""
+"""The suite's handle on a stack's store: read-only checks, plus the reset between scenarios.
+
+Both stacks build one from their database URL (SQLite or PostgreSQL). The scenarios read
+the service through its API; they come here only for what the API does not show: rows
+counted to prove a refused request wrote nothing, every stored column searched for a
+secret, the histories of thousands of executions at once.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
@@ -30,6 +37,26 @@ class Database:
         with self.engine.connect() as conn:
             rows = conn.execute(select(Execution.id).where(Execution.status.in_(statuses)))
             return [str(r.id) for r in rows]
+
+    def histories(self) -> dict[str, list[str]]:
+        """The statuses each stored execution went through, in order, by execution id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ExecutionEvent.execution_id, ExecutionEvent.to_status).order_by(
+                    ExecutionEvent.execution_id, ExecutionEvent.id
+                )
+            ).all()
+        found: dict[str, list[str]] = {}
+        for ident, status in rows:
+            found.setdefault(str(ident), []).append(status)
+        return found
+
+    def first_queued_last_finished(self) -> tuple[datetime, datetime]:
+        """When the first stored execution was created, and when the last one finished."""
+        with self.engine.connect() as conn:
+            first = conn.execute(select(func.min(Execution.created_at))).scalar_one()
+            last = conn.execute(select(func.max(Execution.finished_at))).scalar_one()
+        return first, last
 
     def stop_everything(self) -> int:
         """Mark every unfinished execution cancelled, so workers drop or stop it."""

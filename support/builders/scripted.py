@@ -1,16 +1,15 @@
-"""The crewai stand-in the suite runs crews with, and the vocabulary of its scripts.
+"""The scripts of the scripted crew: the stand-in most features run their graphs with.
 
-The service's crewai adapter is pointed at the scripted crewai module
-(``EXEC_CREWAI_MODULE``), so the adapter code under test is the production one;
-only the library under it is scripted. Scripts travel inside the graph
-definition (``script``), so they work in any worker process. Format: README.
+Both test stacks run the service with the scripted crew library
+(``execution_service.crews.scripted``, chosen by the settings in
+``support/test_settings.py``), so the crewai adapter code under test is the production
+one; only the library under it is scripted. A script travels inside the graph definition
+(``script``), so it works in any worker process. Format: README.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-MODULE = "execution_service.crews.scripted.library"
 
 
 def task_script(
@@ -19,6 +18,7 @@ def task_script(
     output: str | None = None,
     fail: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One task: ``steps`` steps of ``step_seconds`` each, an output, maybe a failure."""
     plan: dict[str, Any] = {"steps": steps, "step_seconds": step_seconds}
     if output is not None:
         plan["output"] = output
@@ -30,6 +30,8 @@ def task_script(
 def failure(
     error: str, at_step: int = 1, on_attempts: list[int] | None = None, **extra: Any
 ) -> dict[str, Any]:
+    """A failure of the kind ``error`` (one of the scripted crew's ``FAILURE_KINDS``) at
+    step ``at_step``, on every attempt or only on ``on_attempts``."""
     spec: dict[str, Any] = {"error": error, "at_step": at_step, **extra}
     if on_attempts is not None:
         spec["on_attempts"] = on_attempts
@@ -39,4 +41,5 @@ def failure(
 def crew_script(
     tasks: list[dict[str, Any]], default: dict[str, Any] | None = None
 ) -> dict[str, Any]:
+    """The whole crew's script: one plan per task, and the plan of any task beyond them."""
     return {"tasks": tasks, "default": default or task_script()}

@@ -1,4 +1,4 @@
-"""Load: several simulated users calling the API at once, each timing every call.
+"""A crowd: several simulated users calling the API at once, each timing every call.
 
 Each user is a thread with an HTTP client of its own (a keep-alive connection), so
 users really overlap. A user is a function of its client and the shared

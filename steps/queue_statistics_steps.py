@@ -1,0 +1,55 @@
+"""Steps about the queue statistics."""
+
+from behave import then
+
+from support import queue_statistics
+
+
+@then("the queue statistics show every worker slot running")
+def step_every_slot_running(context):
+    queue_statistics.every_slot_running(context.world)
+
+
+@then("the queue statistics show every worker slot running and {count:d} queued")
+def step_busy_and_queued(context, count):
+    queue_statistics.busy_and_queued(context.world, count)
+
+
+@then(
+    "the queue statistics show {low:d} low, {normal:d} normal, {high:d} high and "
+    "{critical:d} critical queued"
+)
+def step_queued_by_priority(context, low, normal, high, critical):
+    queue_statistics.queued_by_priority(
+        context.world, {"low": low, "normal": normal, "high": high, "critical": critical}
+    )
+
+
+@then("the queue statistics agree with the list of executions")
+def step_agree_with_listing(context):
+    queue_statistics.agree_with_listing(context.world)
+
+
+@then("the queue statistics show every worker online with its slots")
+def step_workers_online(context):
+    queue_statistics.workers_online(context.world)
+
+
+@then("the queue statistics show {completed:d} completed and {failed:d} failed in the last minute")
+def step_finished_last_minute(context, completed, failed):
+    queue_statistics.finished_last_minute(context.world, completed, failed)
+
+
+@then("the queue statistics show the oldest wait growing")
+def step_oldest_wait_grows(context):
+    queue_statistics.oldest_wait_grows(context.world)
+
+
+@then("the queue statistics show how long the oldest execution has waited")
+def step_oldest_wait_shown(context):
+    queue_statistics.oldest_wait_shown(context.world)
+
+
+@then("the queue statistics are unchanged")
+def step_unchanged(context):
+    queue_statistics.unchanged(context.world)

@@ -1,0 +1,68 @@
+"""Named operations on the services stack's worker processes: the faults the worker-loss
+features inject, kept together the way Celery's smoke tests keep ``WorkerKill`` and
+``WorkerRestart``.
+
+Only the services stack has worker processes of their own (the embedded stack's worker
+runs inside the test process): scenarios using these are tagged
+``@use.with_stack=services``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
+
+import psutil
+
+from ..polling import wait_until
+from ..stacks import Stack
+
+if TYPE_CHECKING:
+    from ..stacks.services import ServicesTestStack
+
+SHUTDOWN_SECONDS = 30.0
+
+
+def _services(stack: Stack) -> ServicesTestStack:
+    if stack.name != "services":
+        raise AssertionError(
+            f"killing or restarting a worker needs worker processes of their own; the "
+            f"{stack.name} stack has none: tag the scenario @use.with_stack=services"
+        )
+    return cast("ServicesTestStack", stack)
+
+
+def kill_pool_processes(stack: Stack, hostname: str) -> int:
+    """WorkerKill: SIGKILL the pool processes of one worker, as the OOM killer would.
+
+    Its main process lives on and forks new ones. Returns how many were killed.
+    """
+    main = psutil.Process(_services(stack).worker_process(hostname).popen.pid)
+    pool = main.children(recursive=True)
+    for process in pool:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    return len(pool)
+
+
+def restart_workers(stack: Stack) -> datetime:
+    """WorkerRestart: stop every worker the way an operator does (SIGTERM: warm shutdown)
+    and, once none is left, start them all again: whatever they held must be back in Redis.
+
+    Returns the moment no worker was left.
+    """
+    services = _services(stack)
+    workers = [services.worker_process(name) for name in services.worker_names]
+    for child in workers:
+        child.signal_group(signal.SIGTERM)
+    if not wait_until(lambda: not any(c.survivors() for c in workers), SHUTDOWN_SECONDS, 0.05):
+        raise RuntimeError(f"the workers did not shut down within {SHUTDOWN_SECONDS:g} s")
+    all_down = datetime.now(UTC)
+    for child in workers:
+        services.forget(child)
+    for name in services.worker_names:
+        services.start_worker(name)
+    services.wait_for_workers("the restarted workers")
+    return all_down

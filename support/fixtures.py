@@ -1,0 +1,120 @@
+"""behave fixtures, used by tag (``@fixture.<name>``; ``environment.py``'s ``before_tag``).
+
+``@fixture.fake_model_provider`` (the ``@crewai`` features in ``features/crewai/``): real
+crewai crews (graph ``"runner": "crewai"``) run in the stack's workers against
+:class:`support.faults.fake_llm.FakeLLM`, running in this process. Tagged on a feature,
+the fixture lives as long as the feature:
+
+* without the ``crewai`` extra the feature is skipped, saying why (once on the terminal);
+* it starts a fake provider and hands it to the scenarios (``context.model_provider``;
+  each scenario starts with it unscripted, see ``environment.py``);
+* the first time in a run it warms the workers up: each worker process imports crewai
+  once, which takes seconds, and no scenario should pay for that;
+* at the end of the feature it stops the provider, even when a scenario failed.
+
+:func:`prepare_provider_keys` runs before the stack starts (worker processes inherit the
+keys); :func:`leftovers` reports a provider left running, for the end-of-run check.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from behave.fixture import fixture
+from hamcrest import has_length
+
+from .builders.graph_definitions import one_agent_crew
+from .client import ApiClient
+from .faults.fake_llm import KEY_ENV, MISSING_KEY_ENV, WRONG_KEY_ENV, FakeLLM
+from .matchers import is_finished
+from .polling import eventually
+from .stacks import Stack
+
+WARM_UP_SECONDS = 180.0
+SKIP_WITHOUT_CREWAI = (
+    "@crewai scenarios skipped: the crewai library is not installed here; "
+    'install the extra with pip install -e ".[crewai]" to run them'
+)
+
+_providers: list[FakeLLM] = []
+_warmed_up = False
+_told = False
+
+
+def crewai_installed() -> bool:
+    return importlib.util.find_spec("crewai") is not None
+
+
+def prepare_provider_keys() -> None:
+    """Provider keys for this run, in the environment workers are started with."""
+    os.environ[KEY_ENV] = f"sk-fake-{secrets.token_hex(16)}"
+    os.environ[WRONG_KEY_ENV] = f"sk-wrong-{secrets.token_hex(16)}"
+    os.environ.pop(MISSING_KEY_ENV, None)
+
+
+def _skip_without_crewai(context: Any) -> None:
+    global _told
+    context.feature.skip(reason=SKIP_WITHOUT_CREWAI)
+    if not _told:  # once per run, past behave's output capture: formatters do not show it
+        _told = True
+        print(SKIP_WITHOUT_CREWAI, file=sys.__stderr__, flush=True)
+
+
+@fixture
+def fake_model_provider(context: Any) -> Iterator[FakeLLM | None]:
+    """A fake model provider for the feature, on workers that have imported crewai."""
+    if not crewai_installed():
+        _skip_without_crewai(context)
+        yield None
+        return
+    fake = FakeLLM(api_key=os.environ.get(KEY_ENV) or None)
+    fake.start()
+    _providers.append(fake)
+    try:
+        if not _warmed_up:
+            _warm_up(context.stack, fake)
+        context.model_provider = fake
+        yield fake
+    finally:
+        fake.stop()
+
+
+def _warm_up(stack: Stack, fake: FakeLLM) -> None:
+    """Run a real crew on every worker slot once, so no scenario pays for ``import crewai``."""
+    global _warmed_up
+    stack.reset()  # the slots free: nothing left of the scenario before
+    fake.latency = 0.3  # long enough for the work to spread over the worker processes
+    api = ApiClient(stack.base_url)
+    try:
+        graph = api.create_graph(one_agent_crew(fake.base_url))
+        started = [api.queue_ok(graph["id"]) for _ in range(2 * stack.worker_slots)]
+        for execution in started:
+            eventually(
+                lambda i=execution["id"]: api.execution(i),
+                is_finished(),
+                timeout=WARM_UP_SECONDS,
+                what="the crewai warm-up",
+            )
+        eventually(fake.chat_requests, has_length(len(started)), timeout=5, what="warm-up requests")
+    finally:
+        api.http.close()
+    _warmed_up = True
+    fake.reset()
+
+
+def leftovers() -> list[str]:
+    """The fake providers still running (each feature's should have stopped with it)."""
+    return [
+        f"the fake model provider at {p.base_url} is still running" for p in _providers if p.running
+    ]
+
+
+FIXTURES: dict[str, Callable[..., Any]] = {
+    "fixture.fake_model_provider": fake_model_provider,
+}
+"""The fixture tags the features may use, for ``behave.fixture.use_fixture_by_tag``."""

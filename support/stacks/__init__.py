@@ -1,0 +1,52 @@
+"""The stacks the suite runs against: ``embedded`` (default) and ``services``.
+
+Both offer the same surface (:class:`Stack`): ``start``, ``reset`` (fresh data between
+scenarios), ``stop``, ``base_url``, ``database``, ``worker_slots``, ``redeliver`` (hand a
+message to a worker again), ``running_workers`` (the hostnames of the workers answering),
+``leftovers`` (what a run left while the stack is up) and ``verify_clean`` (what is left
+after ``stop``).
+
+* :mod:`support.stacks.embedded`: SQLite, the in-memory broker and worker threads, all in
+  the test process;
+* :mod:`support.stacks.services`: PostgreSQL, Redis, the API and two prefork workers as
+  processes of their own;
+* :mod:`support.stacks.database`: the suite's read-only view of either stack's store,
+  plus the wipe between scenarios.
+
+What only a stack of separate processes can suffer (a worker killed, restarted) is in
+:mod:`support.faults.worker_processes`, as named operations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from .database import Database
+
+
+class Stack(Protocol):
+    name: str
+    base_url: str
+    database: Database
+    worker_slots: int
+
+    def start(self) -> None: ...
+    def reset(self) -> None: ...
+    def stop(self) -> None: ...
+    def redeliver(self, execution_id: str) -> None: ...
+    def running_workers(self) -> list[str]: ...
+    def leftovers(self) -> list[str]: ...
+    def verify_clean(self) -> list[str]: ...
+
+
+def make_stack(name: str, options: dict[str, Any]) -> Stack:
+    """The stack called ``name``, configured from behave's userdata."""
+    if name == "embedded":
+        from .embedded import EmbeddedTestStack
+
+        return EmbeddedTestStack(worker_slots=int(options.get("worker_slots", 4)))
+    if name == "services":
+        from .services import ServicesTestStack
+
+        return ServicesTestStack(options)
+    raise ValueError(f"unknown stack {name!r}: use embedded or services")
