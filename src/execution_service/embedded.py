@@ -16,7 +16,7 @@ from celery.worker import WorkController
 from execution_service.api.app import create_app
 from execution_service.config import Settings, use_settings
 from execution_service.messaging import celery_app
-from execution_service.store import engine as db
+from execution_service.store import engine
 from execution_service.store.migrate import upgrade
 from execution_service.worker.reaper import Reaper
 
@@ -39,7 +39,7 @@ class EmbeddedStack:
 
     def start(self, timeout: float = 30.0) -> None:
         use_settings(self.settings)
-        db.reset_engines()
+        engine.reset_engines()
         celery_app.reset_celery()
         upgrade(self.settings.database_url)
         self._start_worker(timeout)
@@ -102,7 +102,7 @@ class EmbeddedStack:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = [t for t in self._threads if t.is_alive()]
-        db.reset_engines()
+        engine.reset_engines()
 
     def alive_threads(self) -> list[str]:
         """The stack's threads still running (none, after a clean :meth:`stop`)."""

@@ -1,4 +1,4 @@
-"""Page cursors (``execution_service.store.listing``): a cursor names a position
+"""Page cursors (``execution_service.store.execution_reads``): a cursor names a position
 ``(created_at, id)`` and reads back exactly; anything else is refused with ``ValueError``."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from execution_service.store.listing import decode_cursor, encode_cursor
+from execution_service.store.execution_reads import decode_cursor, encode_cursor
 
 IDENT = uuid.UUID("0b9f3c4e-8a61-4f2b-9a7d-3c5e1f2a4b6d")
 

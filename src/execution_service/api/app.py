@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from execution_service import __version__
-from execution_service.api import errors, routes
+from execution_service.api import error_handlers, routes
 
 
 def create_app() -> FastAPI:
@@ -14,7 +14,7 @@ def create_app() -> FastAPI:
         version=__version__,
         description="Queue, watch and cancel executions of CrewAI crews.",
     )
-    errors.install(app)
+    error_handlers.install(app)
     app.include_router(routes.health)
     app.include_router(routes.router)
     return app

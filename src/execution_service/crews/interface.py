@@ -4,7 +4,8 @@ Which execution a crew thread works for (``RunContext``, ``current_run``), what 
 runner may tell the service and ask it while the crew runs (``RunHooks``), what it
 hands back (``RunResult``, ``TaskResult``), how a stop surfaces (``StopRequested``),
 and the shape of a runner (``Runner``). The crewai adapter (``crews.crewai``) and the
-scripted stand-in (``crews.scripted``) import these; ``crews.runner`` picks the runner.
+scripted stand-in (``crews.scripted``) import these; the worker gets its runner from
+``crews.crewai.runner.get_runner``.
 """
 
 from __future__ import annotations

@@ -27,20 +27,19 @@ from celery import Celery
 from kombu import Queue
 
 from execution_service.config import Settings, get_settings
-from execution_service.messaging import memory_transport as memory_broker
-from execution_service.messaging import redis_transport as redis_broker
+from execution_service.messaging import memory_transport, redis_transport
 from execution_service.priorities import PRIORITY_STEPS
 
 RUN_EXECUTION = "execution_service.run_execution"
 
-memory_broker.register()
+memory_transport.register()
 
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("execution_service", broker=settings.broker_url)
     if settings.broker_url.startswith(("redis://", "rediss://")):
         # kombu's Redis transport, reusing its Redis client (see redis_broker)
-        app.conf.broker_transport = redis_broker.TRANSPORT
+        app.conf.broker_transport = redis_transport.TRANSPORT
     transport_options: dict[str, Any] = {
         "priority_steps": PRIORITY_STEPS,
         "sep": ":",
@@ -49,7 +48,7 @@ def make_celery(settings: Settings) -> Celery:
         # is never handed to a second worker while the first still holds it
         "visibility_timeout": int(settings.max_timeout_seconds * 2),
     }
-    if settings.broker_url.startswith(("memory", memory_broker.SCHEME)):
+    if settings.broker_url.startswith(("memory", memory_transport.SCHEME)):
         transport_options = {"polling_interval": 0.01}
     app.conf.update(
         task_serializer="json",

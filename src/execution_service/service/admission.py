@@ -39,7 +39,7 @@ from execution_service.service.refusals import (
 )
 from execution_service.service.views import execution_view
 from execution_service.status import Status
-from execution_service.store import graphs, queueing
+from execution_service.store import graph_rows, queueing
 from execution_service.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ def _unpublished(execution_id: uuid.UUID, exc: Exception) -> BrokerUnavailable:
 
 def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
     """Queue a batch of executions: for each order, its execution's view or the refusal."""
-    answers = _record(orders, graphs.specs_of(o.graph_id for o in orders))
+    answers = _record(orders, graph_rows.specs_of(o.graph_id for o in orders))
     for index, answer in enumerate(answers):
         if isinstance(answer, ServiceError):
             continue

@@ -19,7 +19,7 @@ from execution_service.service.refusals import (
 )
 from execution_service.service.views import event_view, execution_view
 from execution_service.status import Status
-from execution_service.store import executions, listing
+from execution_service.store import execution_changes, execution_reads
 from execution_service.store.models import Execution
 
 
@@ -28,14 +28,14 @@ def _not_found(execution_id: uuid.UUID) -> ExecutionNotFound:
 
 
 def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
-    row = listing.read_execution(execution_id)
+    row = execution_reads.read_execution(execution_id)
     if row is None:
         raise _not_found(execution_id)
     return execution_view(row)
 
 
 def execution_events(execution_id: uuid.UUID) -> list[dict[str, Any]]:
-    history = listing.read_history(execution_id)
+    history = execution_reads.read_history(execution_id)
     if history is None:
         raise _not_found(execution_id)
     return [event_view(event) for event in history]
@@ -51,10 +51,10 @@ def list_executions(
     after = None
     if cursor is not None:
         try:
-            after = listing.decode_cursor(cursor)
+            after = execution_reads.decode_cursor(cursor)
         except ValueError as exc:
             raise InvalidRequest("cursor: not a cursor this service handed out") from exc
-    page, following = listing.read_page(
+    page, following = execution_reads.read_page(
         status.value if status is not None else None, graph_id, limit, after
     )
     return {"items": [execution_view(row) for row in page], "next_cursor": following}
@@ -62,7 +62,7 @@ def list_executions(
 
 def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
     """Cancel a queued, retrying or running execution; idempotent on a cancelled one."""
-    moved, execution = executions.cancel(execution_id)
+    moved, execution = execution_changes.cancel(execution_id)
     if execution is None:
         raise _not_found(execution_id)
     if not moved and execution.status != Status.CANCELLED:
@@ -101,7 +101,7 @@ def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, An
         publish(str(execution.id), priority, execution.timeout_seconds)
         return priority.value
 
-    execution = executions.change_priority(execution_id, decide)
+    execution = execution_changes.change_priority(execution_id, decide)
     if execution is None:
         raise _not_found(execution_id)
     return execution_view(execution)

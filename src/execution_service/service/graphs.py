@@ -8,7 +8,7 @@ from typing import Any
 from execution_service.graph import GraphSpec
 from execution_service.service.refusals import GraphNotFound
 from execution_service.service.views import graph_view
-from execution_service.store import graphs
+from execution_service.store import graph_rows
 
 
 def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
@@ -17,11 +17,11 @@ def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
 
 def create_graph(spec: GraphSpec) -> dict[str, Any]:
     definition = spec.model_dump(mode="json", exclude_none=True)
-    return graph_view(graphs.insert_graph(spec.name, definition))
+    return graph_view(graph_rows.insert_graph(spec.name, definition))
 
 
 def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
-    graph = graphs.live_graph(graph_id)
+    graph = graph_rows.live_graph(graph_id)
     if graph is None:
         raise _not_found(graph_id)
     return graph_view(graph)
@@ -29,5 +29,5 @@ def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
 
 def delete_graph(graph_id: uuid.UUID) -> None:
     """Retire a graph: it can no longer be queued; executions already queued still run."""
-    if not graphs.retire_graph(graph_id):
+    if not graph_rows.retire_graph(graph_id):
         raise _not_found(graph_id)

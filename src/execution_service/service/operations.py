@@ -11,7 +11,7 @@ from execution_service.config import get_settings
 from execution_service.priorities import Priority
 from execution_service.service.refusals import NotFound
 from execution_service.status import Status
-from execution_service.store import stats, workers
+from execution_service.store import queue_counts, worker_presence
 from execution_service.store.models import utcnow
 
 
@@ -36,10 +36,10 @@ def reset_circuit_breaker(name: str) -> None:
 
 def queue_stats() -> dict[str, Any]:
     settings = get_settings()
-    counts = stats.queue_counts(since=utcnow() - timedelta(minutes=1))
+    counts = queue_counts.queue_counts(since=utcnow() - timedelta(minutes=1))
     oldest = counts.oldest_queued_at
     age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
-    online, slots = workers.online(within=max(5.0, 5 * settings.reaper_interval))
+    online, slots = worker_presence.online(within=max(5.0, 5 * settings.reaper_interval))
     by_status = counts.by_status
     return {
         "workers_online": online,

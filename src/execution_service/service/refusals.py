@@ -1,5 +1,5 @@
 """The service's refusals: each is answered to the caller as its HTTP ``status`` and
-``code`` (see ``api/errors.py``), with a message naming what was wrong."""
+``code`` (see ``api/error_handlers.py``), with a message naming what was wrong."""
 
 from __future__ import annotations
 

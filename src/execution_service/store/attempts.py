@@ -49,8 +49,7 @@ from sqlalchemy.orm import Session
 from execution_service.errors.codes import ErrorCode, ErrorInfo, error_info
 from execution_service.graph import GraphSpec
 from execution_service.status import Status
-from execution_service.store import graphs as graph_specs
-from execution_service.store import transitions as states
+from execution_service.store import graph_rows, transitions
 from execution_service.store.engine import (
     driver_statement,
     driver_write,
@@ -134,7 +133,7 @@ def start_attempt(execution_id: uuid.UUID, worker: str) -> Attempt | None:
         )
         if row is not None:
             number, max_attempts, inputs, graph_id, deadline = row
-            spec = graph_specs.cached(graph_id)
+            spec = graph_rows.cached(graph_id)
             if spec is None:
                 with read_scope() as session:
                     spec = _spec_of(session, graph_id)
@@ -235,7 +234,7 @@ def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
         else:
             info = None
         if info is not None:
-            states.transition(
+            transitions.transition(
                 session,
                 execution_id,
                 Status.TIMED_OUT,
@@ -248,7 +247,7 @@ def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
         deadline = row.deadline_at
         if deadline is None and row.timeout_seconds:
             deadline = now + timedelta(seconds=row.timeout_seconds)
-        moved = states.transition(
+        moved = transitions.transition(
             session,
             execution_id,
             Status.RUNNING,
@@ -272,12 +271,12 @@ def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
 
 def _spec_of(session: Session, graph_id: uuid.UUID) -> GraphSpec:
     """The graph's parsed definition: from this process's cache, else read and parsed."""
-    spec = graph_specs.cached(graph_id)
+    spec = graph_rows.cached(graph_id)
     if spec is None:
         definition = session.execute(
             select(Graph.definition).where(Graph.id == graph_id)
         ).scalar_one()
-        spec = graph_specs.remember(graph_id, definition)
+        spec = graph_rows.remember(graph_id, definition)
     return spec
 
 
@@ -352,7 +351,7 @@ def record_completion(attempt: Attempt, raw: str, tasks: list[dict[str, Any]]) -
     values = _completion_values(raw, tasks)
     if uses_psycopg():
         return driver_write(
-            lambda driver: states.transition_on_driver(
+            lambda driver: transitions.transition_on_driver(
                 driver,
                 attempt.execution_id,
                 Status.COMPLETED,
@@ -362,7 +361,7 @@ def record_completion(attempt: Attempt, raw: str, tasks: list[dict[str, Any]]) -
             )
         )
     moved = write(
-        lambda conn: states.transition_on(
+        lambda conn: transitions.transition_on(
             conn,
             attempt.execution_id,
             Status.COMPLETED,
@@ -398,7 +397,7 @@ def record_failure(attempt: Attempt, info: ErrorInfo, retry_in: float | None) ->
     retry = retry_in is not None
     delay = retry_in or 0.0
     moved = write(
-        lambda conn: states.transition_on(
+        lambda conn: transitions.transition_on(
             conn,
             attempt.execution_id,
             Status.RETRYING if retry else Status.FAILED,

@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 
 from execution_service.config import get_settings
 from execution_service.messaging.dispatch import publish
-from execution_service.store import reaping
-from execution_service.store import workers as presence
+from execution_service.store import reaping, worker_presence
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ class Reaper:
         interval = get_settings().reaper_interval
         while True:
             try:
-                presence.beat(self.hostname, self.concurrency)
+                worker_presence.beat(self.hostname, self.concurrency)
                 moved = reap_once()
                 if moved:
                     log.info("reaper moved %d execution(s)", moved)
@@ -75,6 +74,6 @@ class Reaper:
         if self._thread.is_alive():
             self._thread.join(timeout)
         try:
-            presence.leave(self.hostname)
+            worker_presence.leave(self.hostname)
         except Exception:
             log.exception("could not record that %s left", self.hostname)

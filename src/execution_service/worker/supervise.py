@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 
 from execution_service.config import get_settings
+from execution_service.crews.crewai.runner import get_runner
 from execution_service.crews.interface import RunContext, RunResult, StopRequested, current_run
-from execution_service.crews.runner import get_runner
 from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.status import Status
 from execution_service.store.attempts import Attempt, heartbeat, mark_stopped, read_status

@@ -10,7 +10,10 @@ from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from execution_service.errors.codes import ErrorCode
 from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
-from execution_service.store.workers import forget_parent_connections, use_worker_connections
+from execution_service.store.worker_presence import (
+    forget_parent_connections,
+    use_worker_connections,
+)
 from execution_service.worker.attempt import give_up, run_execution
 from execution_service.worker.reaper import Reaper
 

@@ -2,7 +2,7 @@
 folder the worker owns.
 
 crewai reads its telemetry and tracing switches when it is imported, so these are set
-before the import (``crews.crewai.library`` does it, once per process).
+before the import (``crews.crewai.loading`` does it, once per process).
 """
 
 from __future__ import annotations

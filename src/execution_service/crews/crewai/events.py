@@ -1,7 +1,7 @@
 """A running crew's callbacks and crewai's events, turned into progress and stop checks
 for the execution that caused them.
 
-A library is wired once per process (``crews.crewai.library``): a before-model-call
+A library is wired once per process (``crews.crewai.loading``): a before-model-call
 hook and event-bus handlers, process-wide. They act only for the execution running
 in the calling context (:data:`active_run`, a ``ContextVar``; crewai copies the
 context into the threads it runs hooks and event handlers in) and only for that

@@ -1,7 +1,7 @@
 """Runs a graph as a crewai crew: builds the crew, runs it, stops it.
 
 The same production code runs every graph; only the library under it differs: real
-crewai or the scripted stand-in shaped like it (``crews.crewai.library`` picks and
+crewai or the scripted stand-in shaped like it (``crews.crewai.loading`` picks and
 loads it: the graph's ``runner``, else the setting ``default_runner``). Progress and
 stop checks come from the crew's callbacks and crewai's events (``crews.crewai.events``).
 
@@ -22,18 +22,27 @@ import asyncio
 import os
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 from execution_service.config import get_settings
 from execution_service.crews.crewai.events import CrewRun, active_run
-from execution_service.crews.crewai.library import Library, load_library
-from execution_service.crews.interface import RunHooks, RunResult, StopRequested
+from execution_service.crews.crewai.loading import Library, load_library
+from execution_service.crews.interface import RunHooks, Runner, RunResult, StopRequested
 from execution_service.errors.exceptions import CrewFailure, CrewOutputInvalid, ProviderKeyMissing
 from execution_service.graph import GraphSpec, LLMSpec
 
 
+@cache
+def get_runner() -> Runner:
+    """This process's runner, built once: there is one runner, this adapter, whatever
+    library a graph runs on; each library it loads is imported once per process too
+    (``import crewai`` takes seconds)."""
+    return CrewAIRunner()
+
+
 class CrewAIRunner:
-    """The runner: one per process (``crews.runner.get_runner``), for every graph."""
+    """The runner: one per process (:func:`get_runner`), for every graph."""
 
     def library_for(self, spec: GraphSpec) -> Library:
         """The graph's ``runner``, else the worker's ``default_runner`` setting."""
