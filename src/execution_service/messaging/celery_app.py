@@ -31,6 +31,9 @@ from execution_service.messaging import memory_transport, redis_transport
 from execution_service.priorities import PRIORITY_STEPS
 
 RUN_EXECUTION = "execution_service.run_execution"
+# the run message's keyword argument naming the attempt it may start (see dispatch.py);
+# a message without it (queued before messages carried it) starts whatever attempt is due
+AFTER_ATTEMPT = "after_attempt"
 
 memory_transport.register()
 

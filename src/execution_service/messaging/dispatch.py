@@ -1,9 +1,17 @@
-"""Handing executions to the broker: the one place that publishes run messages."""
+"""Handing executions to the broker: the one place that publishes run messages.
+
+Every message names the attempt it may start: ``after_attempt``, the execution's attempt
+count when the message was published (0 for the first attempt, n for the retry after
+attempt n). A worker starts an attempt only for the message that names the execution's
+current count (a compare-and-set in ``store/attempts.py``), so a message left behind in
+the queue (the first one of an execution whose priority was raised, which could not be
+taken back) never starts a later attempt before its time.
+"""
 
 from __future__ import annotations
 
 from execution_service.config import get_settings
-from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
+from execution_service.messaging.celery_app import AFTER_ATTEMPT, RUN_EXECUTION, get_celery
 from execution_service.priorities import BROKER_PRIORITY, Priority
 
 # Celery's own hard time limit is a backstop behind the worker's deadline watch:
@@ -16,15 +24,20 @@ def publish(
     priority: Priority | str,
     timeout_seconds: float | None = None,
     countdown: float | None = None,
+    *,
+    after_attempt: int,
 ) -> None:
+    """Queue the message that starts the attempt after attempt ``after_attempt`` (0: the
+    first) of the execution, at ``priority``, startable ``countdown`` seconds from now."""
     settings = get_settings()
     budget = timeout_seconds or settings.default_timeout_seconds
     get_celery().send_task(
         RUN_EXECUTION,
         args=[execution_id],
+        kwargs={AFTER_ATTEMPT: after_attempt},
         # what the worker logs of the message, given rather than computed by saferepr
         argsrepr=f"['{execution_id}']",
-        kwargsrepr="{}",
+        kwargsrepr=f"{{'{AFTER_ATTEMPT}': {after_attempt}}}",
         queue=settings.queue_name,
         priority=BROKER_PRIORITY[Priority(priority)],
         countdown=countdown,

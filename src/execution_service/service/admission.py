@@ -140,7 +140,12 @@ def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
         if isinstance(answer, ServiceError):
             continue
         try:
-            publish(str(answer["id"]), answer["priority"], answer["timeout_seconds"])
+            publish(
+                str(answer["id"]),
+                answer["priority"],
+                answer["timeout_seconds"],
+                after_attempt=answer["attempt"],
+            )
         except Exception as exc:  # the broker is down: say so, lose nothing
             answers[index] = _unpublished(answer["id"], exc)
             continue

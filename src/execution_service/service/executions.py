@@ -77,9 +77,11 @@ def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, An
     """Raise the priority of a still-queued execution.
 
     Its message is already in the broker at the old priority and cannot be taken
-    back, so a second message is published at the new one: whichever reaches a
-    worker first runs the execution, the other finds it no longer queued and is
-    dropped. That is why a priority can only be raised, never lowered.
+    back, so a second message is published at the new one, for the same attempt:
+    whichever reaches a worker first starts the attempt, the other finds that attempt
+    started and is dropped, even when it arrives after the execution failed and is
+    waiting for its retry (the retry's own message starts it, when it is due). That
+    is why a priority can only be raised, never lowered.
     """
 
     def decide(execution: Execution) -> str | None:
@@ -98,7 +100,12 @@ def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, An
             )
         if priority == current:
             return None
-        publish(str(execution.id), priority, execution.timeout_seconds)
+        publish(
+            str(execution.id),
+            priority,
+            execution.timeout_seconds,
+            after_attempt=execution.attempt,
+        )
         return priority.value
 
     execution = execution_changes.change_priority(execution_id, decide)

@@ -112,22 +112,31 @@ def _running_params(attempt: Attempt) -> dict[str, Any]:
 # --- start -------------------------------------------------------------------------
 
 
-def start_attempt(execution_id: uuid.UUID, worker: str) -> Attempt | None:
+def start_attempt(
+    execution_id: uuid.UUID, worker: str, after_attempt: int | None = None
+) -> Attempt | None:
     """Move a queued (or retrying) execution to running on ``worker``; the started
     attempt, or None when the execution is not waiting to run. An execution past its
     queue deadline (queued) or deadline (retrying) is moved to timed out instead
     (``QUEUE_TIMEOUT`` / ``EXECUTION_TIMEOUT``), and None is returned.
 
+    ``after_attempt`` is what the message names (see ``messaging/dispatch.py``): the
+    start is then also a compare-and-set on the execution's attempt count, and a message
+    for an attempt that already started (a stale duplicate) starts nothing and changes
+    nothing. None (a message from before messages named it): any waiting attempt.
+
     On PostgreSQL one statement in autocommit (see :func:`_start_statement`); when it
     moves nothing, or on SQLite, one read and one conditional write."""
     if uses_psycopg():
-        params = {
+        params: dict[str, Any] = {
             "run_id": execution_id,
             "now": utcnow(),
             "worker": worker,
             "message": f"started on {worker}",
         }
-        statement = driver_statement(_start_statement())
+        if after_attempt is not None:
+            params["after_attempt"] = after_attempt
+        statement = driver_statement(_start_statement(after_attempt is not None))
         row = driver_write(
             lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
         )
@@ -138,17 +147,18 @@ def start_attempt(execution_id: uuid.UUID, worker: str) -> Attempt | None:
                 with read_scope() as session:
                     spec = _spec_of(session, graph_id)
             return Attempt(execution_id, number, max_attempts, spec, inputs, deadline)
-    return _start_slowly(execution_id, worker)
+    return _start_slowly(execution_id, worker, after_attempt)
 
 
 @functools.cache
-def _start_statement() -> Any:
+def _start_statement(by_attempt: bool) -> Any:
     """PostgreSQL: the move to running and its history row in one statement.
 
     ``WITH old AS (SELECT status ... FOR UPDATE), moved AS (UPDATE ... FROM old WHERE
-    <queued or retrying, and not past its queue deadline or deadline> RETURNING ...),
-    event AS (INSERT INTO execution_events SELECT ... FROM moved) SELECT * FROM moved``:
-    it moves nothing when the execution is not waiting to run or is overdue (the
+    <queued or retrying, [at attempt :after_attempt,] and not past its queue deadline
+    or deadline> RETURNING ...), event AS (INSERT INTO execution_events SELECT ... FROM
+    moved) SELECT * FROM moved``: it moves nothing when the execution is not waiting to
+    run, is past the attempt the message names (``by_attempt``), or is overdue (the
     caller then takes the long way, which reports the timeout)."""
     now = bindparam("now", type_=_C.heartbeat_at.type)
     old = select(_C.id, _C.status).where(_C.id == _ID).with_for_update().cte("old")
@@ -173,6 +183,7 @@ def _start_statement() -> Any:
                 _C.queue_deadline_at > now,
             ),
             or_(_C.status != Status.RETRYING.value, _C.deadline_at.is_(None), _C.deadline_at > now),
+            *_at_attempt(by_attempt),
         )
         .values(
             status=Status.RUNNING.value,
@@ -219,14 +230,26 @@ def _start_statement() -> Any:
     ).add_cte(event)
 
 
-def _start_slowly(execution_id: uuid.UUID, worker: str) -> Attempt | None:
-    """Move a queued (or retrying) execution to running: one read, one conditional write;
-    or to timed out when it is past its queue deadline or deadline."""
+def _at_attempt(by_attempt: bool) -> list[Any]:
+    """The start's condition on the attempt count the message names, if it names one."""
+    if not by_attempt:
+        return []
+    return [_C.attempt == bindparam("after_attempt", type_=_C.attempt.type)]
+
+
+def _start_slowly(
+    execution_id: uuid.UUID, worker: str, after_attempt: int | None = None
+) -> Attempt | None:
+    """Move a queued (or retrying) execution to running: one read, one conditional write
+    (on its status and attempt count); or to timed out when it is past its queue deadline
+    or deadline. A message for another attempt than the one due does neither."""
     now = utcnow()
     with session_scope() as session:
         row = session.connection().execute(_START_READ, {"run_id": execution_id}).one_or_none()
         if row is None or row.status not in (Status.QUEUED, Status.RETRYING):
             return None
+        if after_attempt is not None and row.attempt != after_attempt:
+            return None  # a stale message: its attempt started already
         if row.status == Status.QUEUED and row.queue_deadline_at and now >= row.queue_deadline_at:
             info = error_info(ErrorCode.QUEUE_TIMEOUT)
         elif row.status == Status.RETRYING and row.deadline_at and now >= row.deadline_at:

@@ -1,19 +1,21 @@
 """One attempt of one execution, start to end: the database row, not the message, decides.
 
-The story: start the attempt (the execution must be waiting to run, else the message is
-dropped); ask the model provider's circuit breaker; run the crew under watch
-(:mod:`~execution_service.worker.supervise`); record how it ended (completed, retrying
-after a backoff, failed, or only stopped when somebody else ended it) and tell the
-breaker what it saw.
+The story: start the attempt (the execution must be waiting to run that attempt, the one
+the message names, else the message is dropped); ask the model provider's circuit
+breaker; run the crew under watch (:mod:`~execution_service.worker.supervise`); record
+how it ended (completed, retrying after a backoff, failed, or only stopped when somebody
+else ended it) and tell the breaker what it saw.
 
-Returns how long to wait before the next attempt when the attempt failed in a way worth
-retrying; the Celery task then re-queues itself through the broker.
+Returns the next attempt (:class:`NextAttempt`: how long to wait, and the attempt count
+its message names) when the attempt failed in a way worth retrying; the Celery task then
+re-queues itself through the broker.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from execution_service.breaker import get_breaker, provider_of
@@ -36,11 +38,27 @@ from execution_service.worker.supervise import supervise
 log = logging.getLogger(__name__)
 
 
-def run_execution(execution_id: str, worker: str) -> float | None:
-    """Run one attempt; return the delay before the next attempt, or None if done."""
-    attempt = start_attempt(uuid.UUID(execution_id), worker)
+@dataclass(frozen=True)
+class NextAttempt:
+    """A retry to queue: startable in ``delay`` seconds, its message naming
+    ``after_attempt`` (the attempt that just failed)."""
+
+    delay: float
+    after_attempt: int
+
+
+def run_execution(
+    execution_id: str, worker: str, after_attempt: int | None = None
+) -> NextAttempt | None:
+    """Run the attempt after attempt ``after_attempt`` (what the message names; None:
+    whichever is due); return the retry to queue, or None if there is none."""
+    attempt = start_attempt(uuid.UUID(execution_id), worker, after_attempt)
     if attempt is None:
-        log.info("execution %s is not waiting to run; message dropped", execution_id)
+        log.info(
+            "execution %s is not waiting to run the attempt after attempt %s; message dropped",
+            execution_id,
+            after_attempt,
+        )
         return None
     breaker = get_breaker()
     circuit = provider_of(attempt.spec)
@@ -69,8 +87,8 @@ def run_execution(execution_id: str, worker: str) -> float | None:
     return None
 
 
-def _failed(attempt: Attempt, info: ErrorInfo) -> float | None:
-    """Record a failed attempt: retrying (returns the delay) or failed (returns None).
+def _failed(attempt: Attempt, info: ErrorInfo) -> NextAttempt | None:
+    """Record a failed attempt: retrying (returns the retry) or failed (returns None).
 
     A retry waits the graph's backoff, but never past the deadline: the next message
     then reports the timeout."""
@@ -85,7 +103,7 @@ def _failed(attempt: Attempt, info: ErrorInfo) -> float | None:
     if not record_failure(attempt, info, retry_in):
         mark_stopped(attempt)  # somebody else ended it first (a cancel, the deadline)
         return None
-    return retry_in
+    return None if retry_in is None else NextAttempt(retry_in, attempt.number)
 
 
 def give_up(execution_id: str, code: ErrorCode, message: str) -> None:

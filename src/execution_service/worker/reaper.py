@@ -38,7 +38,12 @@ def reap_once() -> int:
         if not lost.may_retry:
             moved += reaping.fail_lost(lost)
         elif reaping.retry_lost(lost):
-            publish(str(lost.execution_id), lost.priority, lost.timeout_seconds)
+            publish(
+                str(lost.execution_id),
+                lost.priority,
+                lost.timeout_seconds,
+                after_attempt=lost.attempt,
+            )
             moved += 1
     return moved
 

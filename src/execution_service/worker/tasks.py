@@ -9,7 +9,7 @@ from celery.exceptions import Retry
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from execution_service.errors.codes import ErrorCode
-from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
+from execution_service.messaging.celery_app import AFTER_ATTEMPT, RUN_EXECUTION, get_celery
 from execution_service.store.worker_presence import (
     forget_parent_connections,
     use_worker_connections,
@@ -27,13 +27,18 @@ use_worker_connections()
 @app.task(
     name=RUN_EXECUTION, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
 )
-def run_execution_task(self: Any, execution_id: str) -> None:
-    delay = run_execution(execution_id, worker=self.request.hostname or "worker")
-    if delay is None:
+def run_execution_task(self: Any, execution_id: str, after_attempt: int | None = None) -> None:
+    """Run the attempt the message names (``after_attempt``: see messaging/dispatch.py;
+    absent from a message queued before messages named it)."""
+    retry = run_execution(
+        execution_id, worker=self.request.hostname or "worker", after_attempt=after_attempt
+    )
+    if retry is None:
         return
-    # the next attempt goes back through the broker, so it survives this worker
+    # the next attempt goes back through the broker, so it survives this worker; its
+    # message names the attempt that failed, and no worker starts it before the countdown
     try:
-        raise self.retry(countdown=delay)
+        raise self.retry(countdown=retry.delay, kwargs={AFTER_ATTEMPT: retry.after_attempt})
     except Retry:
         raise
     except Exception:
