@@ -3,10 +3,12 @@
 It has the same names and call shapes as crewai (``LLM``, ``Agent``, ``Task``,
 ``Crew``, ``Process``, ``Crew.kickoff``, ``step_callback``, ``task_callback``),
 but instead of calling a model it follows the graph's ``script``: how many
-steps each task takes, how long a step lasts, what it outputs, and which
-failure it raises on which attempt. Used by ``execution-service demo`` and by
-the acceptance suite; a graph selects it with ``"runner": "scripted"``, and a
-worker with ``EXEC_DEFAULT_RUNNER=scripted`` runs it for graphs that name none.
+steps each task takes, how long a step lasts, what it outputs, which failure
+it raises on which attempt, and whether it records each start (a file in
+``script.starts_folder()``, for tests that must see a crew run). Used by
+``execution-service demo`` and by the acceptance suite; a graph selects it with
+``"runner": "scripted"``, and a worker with ``EXEC_DEFAULT_RUNNER=scripted`` runs
+it for graphs that name none.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from execution_service.crews.interface import current_run
 from execution_service.crews.scripted.failures import build_failure
-from execution_service.crews.scripted.script import CrewScript
+from execution_service.crews.scripted.script import CrewScript, starts_folder
 
 
 class Process(StrEnum):
@@ -97,6 +99,13 @@ def _interpolate(text: str, inputs: dict[str, Any]) -> str:
         return text
 
 
+def _record_start(execution_id: Any, attempt: int) -> None:
+    """Leave ``<execution id>.<attempt>`` in the starts folder (``record_starts``)."""
+    folder = starts_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{execution_id}.{attempt}").touch()
+
+
 def _work(seconds: float) -> None:
     """Busy for ``seconds`` without looking at stop requests (a crew step never does)."""
     end = time.monotonic() + seconds
@@ -124,6 +133,8 @@ class Crew:
         run = current_run.get()
         script = (run.spec.script if run else None) or CrewScript()
         attempt = run.attempt if run else 1
+        if run is not None and script.record_starts:
+            _record_start(run.execution_id, attempt)
         inputs = inputs or {}
         outputs: list[TaskOutput] = []
         for index, task in enumerate(self.tasks):

@@ -1,11 +1,15 @@
 """The scripted crew's script: how the stand-in crew behaves (steps, timing, output,
-failures), part of a graph's definition for tests and demos; ignored by real crewai.
+failures, whether it records its starts), part of a graph's definition for tests and
+demos; ignored by real crewai.
 
 A leaf: it imports nothing of the service, so the graph schema can use it.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -91,6 +95,18 @@ class CrewScript(_Strict):
 
     default: ScriptTask = Field(default_factory=ScriptTask)
     tasks: list[ScriptTask] = Field(default_factory=list)
+    # each time the crew starts, it leaves an empty file named ``<execution id>.<attempt>``
+    # in :func:`starts_folder`: a side effect of the crew itself, so a test can tell
+    # whether a crew ran at all, even one whose every write to the service was refused
+    record_starts: bool = False
 
     def for_task(self, index: int) -> ScriptTask:
         return self.tasks[index] if index < len(self.tasks) else self.default
+
+
+def starts_folder() -> Path:
+    """Where scripted crews record their starts (``record_starts``): one folder per user
+    under the temporary folder, shared by the processes of one machine, so a test can
+    read what a worker process recorded. Its files are named by execution and attempt,
+    never by the graph's author."""
+    return Path(tempfile.gettempdir()) / f"crew-execution-scripted-starts-{os.getuid()}"
