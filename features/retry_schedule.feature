@@ -13,9 +13,8 @@ Feature: A retry starts when it is due, never sooner
   Scenario: A provider's Retry-After is honoured also after the execution's priority was raised
     Given every worker is busy with a long execution
     And a graph that is rate-limited with a Retry-After of 2 seconds on its first attempt
-    And a low-priority execution of the graph waiting in the queue
-    When I raise its priority to high
-    And one worker becomes free
+    And a low-priority execution of the graph waiting in the queue, raised to high
+    When one worker becomes free
     Then the execution completes within 15 seconds
     And its history is queued, running, retrying, running, completed
     And the wait before its second attempt was at least 2 seconds

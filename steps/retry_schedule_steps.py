@@ -1,8 +1,8 @@
 """Steps about when retries start: the waits between attempts."""
 
-from behave import given, then, when
+from behave import given, then
 
-from support import priorities, retry_schedule
+from support import retry_schedule
 
 
 @given(
@@ -18,11 +18,6 @@ def step_waits_were(context, waits):
     retry_schedule.waits_were(context.world, retry_schedule.parse_seconds(waits))
 
 
-@given("a {priority}-priority execution of the graph waiting in the queue")
-def step_one_waiting(context, priority):
-    retry_schedule.one_waiting_with(context.world, priority)
-
-
-@when("I raise its priority to {priority}")
-def step_raise_its(context, priority):
-    priorities.raise_priority(context.world, priority)
+@given("a {before}-priority execution of the graph waiting in the queue, raised to {after}")
+def step_waiting_raised(context, before, after):
+    retry_schedule.waiting_then_raised(context.world, before, after)

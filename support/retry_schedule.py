@@ -16,9 +16,17 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hamcrest import assert_that, close_to, equal_to, greater_than_or_equal_to, less_than
+from hamcrest import (
+    assert_that,
+    close_to,
+    equal_to,
+    greater_than_or_equal_to,
+    has_entries,
+    less_than,
+)
 
 from .busy_workers import queue_waiting
+from .priorities import raise_priority
 from .retries import transient_then_success
 from .timestamps import seconds_between
 from .world import World
@@ -93,7 +101,10 @@ def waits_were(w: World, expected: list[float]) -> None:
         assert_that(wait["measured"], less_than(wanted + LATE), f"the wait after {wait}")
 
 
-def one_waiting_with(w: World, priority: str) -> None:
-    """An execution of the scenario's graph waiting behind the busy workers at
-    ``priority``: the focus."""
-    queue_waiting(w, priority=priority)
+def waiting_then_raised(w: World, before: str, after: str) -> None:
+    """An execution of the scenario's graph waiting behind the busy workers at priority
+    ``before``, then raised to ``after`` (accepted: a second message for it is queued
+    at ``after``, the first stays in the queue). It becomes the focus."""
+    queue_waiting(w, priority=before)
+    raise_priority(w, after)
+    assert_that(w.api.execution(w.focus()["id"]), has_entries(status="queued", priority=after))
