@@ -153,4 +153,6 @@ def test_any_page_size_lists_every_execution_once_newest_first(
 ) -> None:
     graph_id, rows = store.graph_with([(created, s.value) for created, s in chosen])
     wanted = [row for row, (_, s) in zip(rows, chosen, strict=True) if status in (None, s)]
-    check_pages(page_through(graph_id, size, None if status is None else status.value), wanted, size)
+    check_pages(
+        page_through(graph_id, size, None if status is None else status.value), wanted, size
+    )
