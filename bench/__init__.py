@@ -7,7 +7,7 @@ it finds this folder beside ``src/``). It imports ``execution_service`` and ``ha
 (the scratch database and Redis claims, process handling, percentiles and the HTTP
 client it shares with the acceptance suite).
 
-Modules: ``options`` (the command's flags), ``services_under_test`` (PostgreSQL
+Modules: ``options`` (the command's flags), ``measured_stack`` (PostgreSQL
 database, Redis number, API and worker processes), ``raw_app`` and ``baseline`` (raw
 Celery: a no-op task with the service's Celery settings), ``load_generator`` (crowds of
 clients in processes of their own), ``service_runs`` (the service through its API),

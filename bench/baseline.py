@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bench.measured_stack import RAW_QUEUE, BenchStack
 from bench.raw_app import DONE_KEY, NOOP
-from bench.services_under_test import RAW_QUEUE, BenchStack
 from execution_service.priorities import BROKER_PRIORITY, Priority
 
 PUBLISH_QUEUE = "bench_publish"  # nobody consumes it: publishing alone is timed

@@ -15,7 +15,7 @@ from typing import Any
 
 import psutil
 
-from bench.services_under_test import BenchStack
+from bench.measured_stack import BenchStack
 
 
 def _cpu(proc: psutil.Process) -> float:

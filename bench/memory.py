@@ -6,8 +6,8 @@ from typing import Any
 
 import psutil
 
+from bench.measured_stack import BenchStack
 from bench.service_runs import Service
-from bench.services_under_test import BenchStack
 
 MB = 1024 * 1024
 

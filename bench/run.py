@@ -11,9 +11,9 @@ from typing import Any
 
 from bench import baseline, chart, memory, report, scaling
 from bench.cpu import CpuMeter
+from bench.measured_stack import BenchStack
 from bench.options import BenchOptions
 from bench.service_runs import Service
-from bench.services_under_test import BenchStack
 from bench.stats import median
 
 

@@ -7,9 +7,9 @@ import time
 from typing import Any
 
 from bench import baseline
+from bench.measured_stack import BenchStack
 from bench.seed import sample_graph, sample_ids, seed, wipe
 from bench.service_runs import Service
-from bench.services_under_test import BenchStack
 from bench.stats import latency_ms
 
 

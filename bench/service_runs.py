@@ -16,7 +16,7 @@ from bench.load_generator import (
     queue_in_background,
     stop_event,
 )
-from bench.services_under_test import BenchStack
+from bench.measured_stack import BenchStack
 from bench.stats import latency_ms
 from execution_service.store.models import Execution
 from harness.http_client import Http

@@ -30,12 +30,38 @@ Feature: Urgent executions go first
     Then the execution I raised is the next to start
     And it runs only once
 
-  Scenario: A waiting execution's priority cannot be lowered
+  Scenario Outline: A waiting execution's priority can be raised from <before> to <after>
+    Given every worker is busy with a long execution
+    And a <before>-priority execution waiting in the queue
+    When I raise its priority to <after>
+    Then the answer, the execution, the list and the statistics all show it waiting with <after> priority
+
+    Examples:
+      | before | after    |
+      | low    | normal   |
+      | normal | high     |
+      | high   | critical |
+      | low    | critical |
+
+  Scenario Outline: A waiting execution's priority cannot be lowered from <before> to <after>
+    Given every worker is busy with a long execution
+    And a <before>-priority execution waiting in the queue
+    When I lower its priority to <after>
+    Then it is refused with HTTP 409 and the code "PRIORITY_NOT_RAISED"
+    And it is still waiting with <before> priority
+
+    Examples:
+      | before   | after  |
+      | normal   | low    |
+      | high     | normal |
+      | critical | high   |
+      | high     | low    |
+
+  Scenario: Asking for the priority an execution already has changes nothing
     Given every worker is busy with a long execution
     And a high-priority execution waiting in the queue
-    When I lower its priority to low
-    Then it is refused with HTTP 409 and the code "PRIORITY_NOT_RAISED"
-    And it is still waiting with high priority
+    When I ask for its priority to be high
+    Then the answer, the execution, the list and the statistics all show it waiting with high priority
 
   Scenario: Unprioritised executions are normal
     Given a graph with 1 task

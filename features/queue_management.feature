@@ -25,6 +25,22 @@ Feature: Operators see the queue at a glance, and a graph cannot flood it
     And an execution waiting in the queue
     Then the queue statistics show the oldest wait growing
 
+  Scenario: Only waiting executions count as queued, and only started ones as running
+    Given an execution that has completed, one that has failed and one waiting for its next attempt
+    And every worker is busy with a long execution
+    And executions waiting in the queue with the priorities low, normal and high
+    And executions cancelled while waiting, with the priorities normal and critical
+    Then the queue statistics show 1 low, 1 normal, 1 high and 0 critical queued
+    And the queue statistics show every worker slot running and 1 retrying
+    And the queue statistics show 1 completed, 1 failed and 2 cancelled executions
+    And the queue statistics agree with the list of executions
+
+  Scenario: The oldest wait is that of the execution waiting longest
+    Given every worker is busy with a long execution
+    And an execution that was cancelled while it waited
+    And a second later, 2 executions waiting in the queue, queued a second apart
+    Then the queue statistics show the wait of the execution waiting longest as the oldest wait
+
   Scenario: Queueing beyond a graph's limit is refused and creates nothing
     Given a graph that allows 3 executions queued or running at once
     And every worker is busy with a long execution

@@ -31,12 +31,26 @@ Feature: Tracking executions
     When I list the executions of the graph "beta"
     Then I see exactly the 3 executions of the graph "beta"
 
-  Scenario: Paging through executions shows each one exactly once
+  Scenario Outline: Paging through executions <size> at a time shows each one exactly once
     Given a graph with 1 task
     And 7 executions of the graph that have completed
-    When I page through all executions 3 at a time
-    Then I get 3 pages
+    When I page through all executions <size> at a time
+    Then I get <pages>
     And every execution appears exactly once, newest first
+
+    Examples:
+      | size | pages   |
+      | 1    | 7 pages |
+      | 3    | 3 pages |
+      | 7    | 1 page  |
+      | 50   | 1 page  |
+
+  Scenario: Executions queued while I page through do not disturb the pages
+    Given a graph with 1 task
+    And 7 executions of the graph that have completed
+    When I page through all executions 3 at a time, while 2 more are queued after the first page
+    Then I get 3 pages
+    And every execution queued before I began appears exactly once, newest first
 
   Scenario: The queue statistics count what is queued and running
     Given every worker is busy with a long execution

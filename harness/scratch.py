@@ -1,5 +1,5 @@
 """A run's own PostgreSQL database and Redis database number, and the leftovers of killed
-runs: shared by the benchmark's stack (``bench/services_under_test.py``) and the
+runs: shared by the benchmark's stack (``bench/measured_stack.py``) and the
 acceptance suite's services stack.
 
 Every database a run creates carries its owner (pid, host, pid namespace) as a comment,

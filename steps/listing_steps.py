@@ -40,11 +40,21 @@ def step_page(context, size):
     listing.page_through(context.world, size)
 
 
+@when(
+    "I page through all executions {size:d} at a time, while {count:d} more are queued "
+    "after the first page"
+)
+def step_page_while_queueing(context, size, count):
+    listing.page_through(context.world, size, queued_meanwhile=count)
+
+
 @then("I get {count:d} pages")
+@then("I get {count:d} page")
 def step_pages(context, count):
     listing.page_count(context.world, count)
 
 
 @then("every execution appears exactly once, newest first")
+@then("every execution queued before I began appears exactly once, newest first")
 def step_once(context):
     listing.each_once_newest_first(context.world)

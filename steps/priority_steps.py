@@ -57,8 +57,10 @@ def step_raise(context, priority):
     priorities.raise_priority(context.world, priority)
 
 
+@when("I raise its priority to {priority}")
 @when("I lower its priority to {priority}")
-def step_lower(context, priority):
+@when("I ask for its priority to be {priority}")
+def step_change(context, priority):
     priorities.change_priority(context.world, priority)
 
 
@@ -70,6 +72,14 @@ def step_once(context):
 @then("it is still waiting with {priority} priority")
 def step_still_waiting(context, priority):
     priorities.still_waiting_with(context.world, priority)
+
+
+@then(
+    "the answer, the execution, the list and the statistics all show it waiting with "
+    "{priority} priority"
+)
+def step_shown_everywhere(context, priority):
+    priorities.shown_everywhere_with(context.world, priority)
 
 
 @then("the execution is accepted as queued with {priority} priority")

@@ -1,6 +1,6 @@
 """Steps about the queue statistics."""
 
-from behave import then
+from behave import given, then
 
 from support import queue_statistics
 
@@ -53,3 +53,46 @@ def step_oldest_wait_shown(context):
 @then("the queue statistics are unchanged")
 def step_unchanged(context):
     queue_statistics.unchanged(context.world)
+
+
+@given("an execution that has completed, one that has failed and one waiting for its next attempt")
+def step_ended_and_retrying(context):
+    queue_statistics.ended_and_retrying(context.world)
+
+
+@given("executions waiting in the queue with the priorities {priorities}")
+def step_waiting_with_priorities(context, priorities):
+    queue_statistics.waiting_with_priorities(context.world, priorities)
+
+
+@given("executions cancelled while waiting, with the priorities {priorities}")
+def step_cancelled_with_priorities(context, priorities):
+    queue_statistics.cancelled_while_waiting(context.world, priorities)
+
+
+@given("an execution that was cancelled while it waited")
+def step_cancelled_while_waiting(context):
+    queue_statistics.cancelled_while_waiting(context.world)
+
+
+@given("a second later, {count:d} executions waiting in the queue, queued a second apart")
+def step_waiting_apart(context, count):
+    queue_statistics.waiting_apart(context.world, count)
+
+
+@then("the queue statistics show every worker slot running and {count:d} retrying")
+def step_running_and_retrying(context, count):
+    queue_statistics.running_and_retrying(context.world, count)
+
+
+@then(
+    "the queue statistics show {completed:d} completed, {failed:d} failed and "
+    "{cancelled:d} cancelled executions"
+)
+def step_ended_counts(context, completed, failed, cancelled):
+    queue_statistics.ended_counts(context.world, completed, failed, cancelled)
+
+
+@then("the queue statistics show the wait of the execution waiting longest as the oldest wait")
+def step_oldest_wait_is_longest(context):
+    queue_statistics.oldest_wait_is_longest_waiting(context.world)

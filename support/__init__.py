@@ -14,5 +14,5 @@ sentence, one call) -> one actions module here -> the service module it exercise
 * the shared tools: ``world`` (what a scenario knows), ``client`` (the HTTP client),
   ``polling`` (``eventually``), ``matchers``, ``timestamps``, ``crowd`` (many users at
   once), ``measure`` (figures and the JSON reports), ``fixtures`` (behave fixture tags),
-  ``test_settings`` (the settings both stacks run the service with).
+  ``stack_settings`` (the settings both stacks run the service with).
 """

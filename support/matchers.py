@@ -49,6 +49,14 @@ class NeverDecreases(BaseMatcher[Sequence[float]]):
     def describe_to(self, description: Description) -> None:
         description.append_text("a sequence that never decreases")
 
+    def describe_mismatch(self, item: Sequence[float], description: Description) -> None:
+        falls = [(i, a, b) for i, (a, b) in enumerate(itertools.pairwise(item), 1) if b < a]
+        index, before, after = falls[0]
+        more = f", and {len(falls) - 1} more times" if len(falls) > 1 else ""
+        description.append_text(
+            f"fell from {before} to {after} at value {index + 1} of {len(item)}{more}"
+        )
+
 
 def never_decreases() -> NeverDecreases:
     return NeverDecreases()

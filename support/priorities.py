@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hamcrest import assert_that, equal_to, has_entries, has_length
+from hamcrest import assert_that, equal_to, has_entries, has_item, has_length
 
 from .builders.graph_definitions import graph_definition
 from .busy_workers import drain
 from .polling import eventually
 from .world import World
+
+PRIORITIES = ("low", "normal", "high", "critical")
 
 
 def _waiting_graph(w: World) -> dict[str, Any]:
@@ -104,6 +106,20 @@ def runs_only_once(w: World) -> None:
 
 def still_waiting_with(w: World, priority: str) -> None:
     assert_that(w.api.execution(w.focus()["id"]), has_entries(status="queued", priority=priority))
+
+
+def shown_everywhere_with(w: World, priority: str) -> None:
+    """The answer to the change, the execution, the list of queued executions and the
+    queue statistics all show the focus still waiting, with ``priority``."""
+    ident = w.focus()["id"]
+    assert w.response is not None
+    assert_that(w.response.status_code, equal_to(200), w.response.text)
+    assert_that(w.response.json(), has_entries(id=ident, status="queued", priority=priority))
+    assert_that(w.api.execution(ident), has_entries(status="queued", priority=priority))
+    queued = w.api.list(status="queued", limit=500)["items"]
+    assert_that(queued, has_item(has_entries(id=ident, priority=priority)))
+    by_priority = {p: sum(1 for e in queued if e["priority"] == p) for p in PRIORITIES}
+    assert_that(w.api.stats()["queued_by_priority"], equal_to(by_priority))
 
 
 def accepted_with_priority(w: World, priority: str) -> None:

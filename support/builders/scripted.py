@@ -2,7 +2,7 @@
 
 Both test stacks run the service with the scripted crew library
 (``execution_service.crews.scripted``, chosen by the settings in
-``support/test_settings.py``), so the crewai adapter code under test is the production
+``support/stack_settings.py``), so the crewai adapter code under test is the production
 one; only the library under it is scripted. A script travels inside the graph definition
 (``script``), so it works in any worker process. Format: README.
 """

@@ -16,7 +16,7 @@ from execution_service.embedded import EmbeddedStack
 from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
 
 from ..polling import wait_until
-from ..test_settings import OVERRIDES
+from ..stack_settings import OVERRIDES
 from .database import Database
 
 

@@ -49,7 +49,7 @@ from harness.http_client import UNREACHABLE, Http
 from harness.processes import Child
 
 from ..polling import wait_until
-from ..test_settings import as_environment
+from ..stack_settings import as_environment
 from .database import Database
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository

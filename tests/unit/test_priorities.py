@@ -26,6 +26,26 @@ def test_ranks_order_priorities_by_urgency() -> None:
     assert len(set(PRIORITY_RANK.values())) == len(Priority)
 
 
+def change_kind(before: int, after: int) -> str:
+    return "raise" if after > before else "same" if after == before else "lower"
+
+
+# every change of a waiting execution's priority, and what it is: a raise is accepted, the
+# same priority changes nothing, a lowering is refused (PRIORITY_NOT_RAISED); up to the
+# top of the order: high can be raised to critical, critical cannot be lowered to high
+CHANGES = [
+    pytest.param(before, after, change_kind(b, a), id=f"{before}->{after}")
+    for (b, before), (a, after) in itertools.product(enumerate(MOST_URGENT_LAST), repeat=2)
+]
+
+
+@pytest.mark.parametrize(("before", "after", "change"), CHANGES)
+def test_the_rank_table_tells_a_raise_from_a_lowering(
+    before: Priority, after: Priority, change: str
+) -> None:
+    assert change_kind(PRIORITY_RANK[before], PRIORITY_RANK[after]) == change
+
+
 @pytest.mark.parametrize(("lower", "higher"), list(itertools.combinations(MOST_URGENT_LAST, 2)))
 def test_a_more_urgent_priority_is_served_first_by_the_broker(
     lower: Priority, higher: Priority
