@@ -5,13 +5,13 @@ A worker proves it is alive by the execution's heartbeat, written every
 the reaper takes a running execution whose heartbeat is older than
 ``heartbeat_timeout`` for lost (``WORKER_LOST``) and runs it again. A crew whose one
 step lasts longer than that timeout reports no progress for the whole time: only the
-heartbeat keeps it. The timings are the test stacks' (``support/test_settings.py``).
+heartbeat keeps it. The timings are the test stacks' (``support/stack_settings.py``).
 """
 
 from __future__ import annotations
 
 from .graphs import define
-from .test_settings import OVERRIDES
+from .stack_settings import OVERRIDES
 from .world import World
 
 # how much longer than the heartbeat timeout the step lasts: several reaper rounds, so
