@@ -89,13 +89,21 @@ class Tickets:
             yield ticket
 
 
-def crowd(base_url: str, users: list[User], timeout: float = 300.0) -> Timings:
-    """Run every user in a thread of its own, all at once; wait for all of them."""
+def crowd(
+    base_url: str,
+    users: list[User],
+    timeout: float = 300.0,
+    clients: list[ApiClient] | None = None,
+) -> Timings:
+    """Run every user in a thread of its own, all at once; wait for all of them.
+
+    ``clients``: one per user, connected already (to spread users over an API's
+    processes); by default each user connects a client of its own to ``base_url``."""
     timings = Timings()
     ready = threading.Barrier(len(users) + 1)
+    given = iter(clients or [])
 
-    def run(user: User) -> None:
-        api = ApiClient(base_url)
+    def run(user: User, api: ApiClient) -> None:
         try:
             api.healthy()  # open the connection before the start line
             ready.wait()
@@ -106,7 +114,12 @@ def crowd(base_url: str, users: list[User], timeout: float = 300.0) -> Timings:
             api.http.close()
 
     threads = [
-        threading.Thread(target=run, args=(user,), name=f"user-{i}", daemon=True)
+        threading.Thread(
+            target=run,
+            args=(user, next(given, None) or ApiClient(base_url)),
+            name=f"user-{i}",
+            daemon=True,
+        )
         for i, user in enumerate(users)
     ]
     for thread in threads:

@@ -13,6 +13,7 @@ from .client import ApiClient
 from .faults.fake_llm import FakeLLM
 from .polling import INTERVAL, eventually
 from .stacks import Stack
+from .stacks.api_processes import ApiProcesses
 
 
 @dataclass
@@ -31,6 +32,7 @@ class World:
     missing_id: str | None = None
     workers: list[str] = field(default_factory=list)
     model_provider: FakeLLM | None = None  # the @crewai features' (support/fixtures.py)
+    api_processes: ApiProcesses | None = None  # the API of several processes, if one runs
 
     def focus(self) -> dict[str, Any]:
         assert self.execution is not None, "no execution in this scenario yet"

@@ -12,6 +12,8 @@ after ``stop``).
   processes of their own;
 * :mod:`support.stacks.database`: the suite's read-only view of either stack's store,
   plus the wipe between scenarios.
+* :mod:`support.stacks.api_processes`: a second API of the services stack, run as
+  several processes for one scenario (``Given the API runs as 4 processes``).
 
 What only a stack of separate processes can suffer (a worker killed, restarted) is in
 :mod:`support.faults.worker_processes`, as named operations.

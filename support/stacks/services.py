@@ -257,6 +257,13 @@ class ServicesTestStack:
         self.children.append(child)
         return child
 
+    def launch(self, name: str, *args: str) -> Child:
+        """Start ``execution-service <args>`` on the run's database and broker, its log
+        beside the others, as a process the caller owns: it is not one of the stack's
+        processes, and the caller stops it (``support/stacks/api_processes.py``)."""
+        argv = [*_command(), *args]
+        return processes.spawn(name, argv, self._env(), self.logs / f"{name}.log", cwd=ROOT)
+
     def _dead_children(self) -> str:
         return "\n".join(
             f"  {c.name} exited with {c.popen.returncode}; the end of {c.log_path}:\n{c.tail()}"
