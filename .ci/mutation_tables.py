@@ -246,7 +246,8 @@ def _warm_up() -> None:
             del sys.modules[name]
 
 
-def run(mutants: list[Mutant], origins: dict[str, str], workers: int) -> dict[str, str]:
+def run(mutants: list[Mutant], origins: dict[str, str], workers: int, label: str) -> dict[str, str]:
+    """Each mutant's verdict: killed, survived, timeout, or suspicious (pytest's other exits)."""
     verdicts: dict[str, str] = {}
     running: dict[int, tuple[Mutant, float]] = {}
     waiting = list(reversed(mutants))
@@ -271,11 +272,14 @@ def run(mutants: list[Mutant], origins: dict[str, str], workers: int) -> dict[st
             continue
         mutant, _ = running.pop(pid)
         code = os.waitstatus_to_exitcode(status)
-        verdicts[mutant.name] = {0: "survived", 1: "killed", 3: "killed"}.get(code, "suspicious")
+        # 1: a test failed; 2: collection failed (the mutant broke an import); 3: it crashed
+        verdicts[mutant.name] = {0: "survived", 1: "killed", 2: "killed", 3: "killed"}.get(
+            code, "suspicious"
+        )
         if sys.stdout.isatty():
             print(f"\r    {len(verdicts)}/{len(mutants)}", end="", flush=True)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in Counter(verdicts.values()).items())
-    print(f"\r    {len(verdicts)} table mutants: {counts}")
+    print(f"\r    {len(verdicts)} {label}: {counts}")
     return verdicts
 
 
@@ -290,8 +294,14 @@ def main(config_path: str, results_path: str) -> None:
         mutants += mutants_of(module, names)
     for name in [m for m in sys.modules if m.split(".")[0] == "execution_service"]:
         del sys.modules[name]
+    if len({m.name for m in mutants}) != len(mutants):
+        raise SystemExit("two table mutants share a name")
     _warm_up()
-    verdicts = run(mutants, origins, os.cpu_count() or 2)
+    # the same machinery with nothing changed must pass, or no verdict means anything
+    unchanged = [Mutant(name, name, Path(path).read_text()) for name, path in origins.items()]
+    if set(run(unchanged, origins, 1, "unchanged modules").values()) != {"survived"}:
+        raise SystemExit("the unit tests fail without any mutant: fix them first")
+    verdicts = run(mutants, origins, os.cpu_count() or 2, "table mutants")
     Path(results_path).write_text(
         json.dumps({m.name: {"module": m.module, "status": verdicts[m.name]} for m in mutants})
     )
