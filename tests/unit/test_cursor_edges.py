@@ -1,4 +1,4 @@
-"""Page cursors' edges (``execution_service.store.listing``), found by mutation testing
+"""Page cursors' edges (``execution_service.store.execution_reads``), found by mutation testing
 (`.ci/mutation`): a cursor whose text needs padding restored before it decodes, and the
 exact refusal of anything else."""
 
@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from execution_service.store.listing import decode_cursor, encode_cursor
+from execution_service.store.execution_reads import decode_cursor, encode_cursor
 
 IDENT = uuid.UUID("0b9f3c4e-8a61-4f2b-9a7d-3c5e1f2a4b6d")
 
