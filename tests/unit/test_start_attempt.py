@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from execution_service.config import Settings, get_settings, use_settings
 from execution_service.status import Status
 from execution_service.store import engine
-from execution_service.store.attempts import start_attempt
+from execution_service.store.attempts import Attempt, RetryOwed, start_attempt
 from execution_service.store.migrate import upgrade
 from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
 
@@ -90,18 +90,29 @@ def _row(ident: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _fail_for_retry(ident: uuid.UUID) -> None:
-    """The running attempt failed and the execution waits for its retry."""
+def _fail_for_retry(ident: uuid.UUID, delay: float = 5.0) -> None:
+    """The running attempt failed and the execution waits ``delay`` s for its retry (the
+    move and its history row, as the worker records them)."""
     with engine.session_scope() as session:
         session.execute(
             update(Execution).where(Execution.id == ident).values(status=Status.RETRYING.value)
+        )
+        session.add(
+            ExecutionEvent(
+                execution_id=ident,
+                from_status=Status.RUNNING.value,
+                to_status=Status.RETRYING.value,
+                attempt=1,
+                at=utcnow(),
+                details={"delay_seconds": delay},
+            )
         )
 
 
 def test_the_message_naming_the_current_attempt_starts_the_next_one(store: None) -> None:
     ident = _execution()
     attempt = start_attempt(ident, "w1", after_attempt=0)
-    assert attempt is not None and attempt.number == 1
+    assert isinstance(attempt, Attempt) and attempt.number == 1
     assert _row(ident) == {"status": "running", "attempt": 1, "worker": "w1", "starts": 1}
 
 
@@ -116,12 +127,15 @@ def test_a_stale_message_never_starts_the_retry_early(store: None) -> None:
     ident = _execution()
     assert start_attempt(ident, "w1", after_attempt=0) is not None
     _fail_for_retry(ident)
-    # the raised execution's first message arrives while its retry is not due yet
-    assert start_attempt(ident, "w2", after_attempt=0) is None
+    # the raised execution's first message arrives while its retry is not due yet: it
+    # starts nothing; it only asks for the retry's message again, due when the retry is
+    owed = start_attempt(ident, "w2", after_attempt=0)
+    assert isinstance(owed, RetryOwed) and owed.after_attempt == 1
+    assert 4.0 < owed.due_in <= 5.0
     assert _row(ident) == {"status": "retrying", "attempt": 1, "worker": "w1", "starts": 1}
     # the retry's own message (released by the broker when due) starts attempt 2
     retry = start_attempt(ident, "w3", after_attempt=1)
-    assert retry is not None and retry.number == 2
+    assert isinstance(retry, Attempt) and retry.number == 2
     assert _row(ident) == {"status": "running", "attempt": 2, "worker": "w3", "starts": 2}
 
 
@@ -137,5 +151,17 @@ def test_a_message_naming_no_attempt_starts_whichever_is_due(
 ) -> None:
     ident = _execution(status, attempt)
     started = start_attempt(ident, "w1")
-    assert started is not None and started.number == attempt + 1
+    assert isinstance(started, Attempt) and started.number == attempt + 1
     assert _row(ident)["status"] == "running"
+
+
+def test_a_retry_whose_message_was_lost_is_owed_one_when_due(store: None) -> None:
+    """The worker died between recording the failure and sending the retry's message;
+    the first message, handed back by the broker, asks for it again: due at once when
+    the wait is over, never before."""
+    ident = _execution()
+    assert start_attempt(ident, "w1", after_attempt=0) is not None
+    _fail_for_retry(ident, delay=0.0)
+    owed = start_attempt(ident, "w2", after_attempt=0)
+    assert owed == RetryOwed(after_attempt=1, due_in=0.0)
+    assert _row(ident)["status"] == "retrying"

@@ -112,9 +112,21 @@ def _running_params(attempt: Attempt) -> dict[str, Any]:
 # --- start -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RetryOwed:
+    """The message names the attempt that failed, and the execution waits for its retry:
+    the message to start that retry may never have been sent (the worker died between
+    recording the failure and sending it). Send one for ``after_attempt``, startable in
+    ``due_in`` seconds (when the retry is due); duplicates are harmless, since only one
+    message can start an attempt."""
+
+    after_attempt: int
+    due_in: float
+
+
 def start_attempt(
     execution_id: uuid.UUID, worker: str, after_attempt: int | None = None
-) -> Attempt | None:
+) -> Attempt | RetryOwed | None:
     """Move a queued (or retrying) execution to running on ``worker``; the started
     attempt, or None when the execution is not waiting to run. An execution past its
     queue deadline (queued) or deadline (retrying) is moved to timed out instead
@@ -124,6 +136,9 @@ def start_attempt(
     start is then also a compare-and-set on the execution's attempt count, and a message
     for an attempt that already started (a stale duplicate) starts nothing and changes
     nothing. None (a message from before messages named it): any waiting attempt.
+    The one exception, :class:`RetryOwed`: a message naming the attempt that failed
+    while the execution waits for its retry starts nothing either, but asks for the
+    retry's message to be sent again, due when the retry is due (never earlier).
 
     On PostgreSQL one statement in autocommit (see :func:`_start_statement`); when it
     moves nothing, or on SQLite, one read and one conditional write."""
@@ -239,7 +254,7 @@ def _at_attempt(by_attempt: bool) -> list[Any]:
 
 def _start_slowly(
     execution_id: uuid.UUID, worker: str, after_attempt: int | None = None
-) -> Attempt | None:
+) -> Attempt | RetryOwed | None:
     """Move a queued (or retrying) execution to running: one read, one conditional write
     (on its status and attempt count); or to timed out when it is past its queue deadline
     or deadline. A message for another attempt than the one due does neither."""
@@ -249,6 +264,8 @@ def _start_slowly(
         if row is None or row.status not in (Status.QUEUED, Status.RETRYING):
             return None
         if after_attempt is not None and row.attempt != after_attempt:
+            if row.status == Status.RETRYING and after_attempt == row.attempt - 1:
+                return RetryOwed(row.attempt, _retry_due_in(session, execution_id, now))
             return None  # a stale message: its attempt started already
         if row.status == Status.QUEUED and row.queue_deadline_at and now >= row.queue_deadline_at:
             info = error_info(ErrorCode.QUEUE_TIMEOUT)
@@ -290,6 +307,24 @@ def _start_slowly(
             return None
         spec = _spec_of(session, row.graph_id)
     return Attempt(execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline)
+
+
+def _retry_due_in(session: Session, execution_id: uuid.UUID, now: datetime) -> float:
+    """Seconds until the waiting retry is due: its wait, recorded with the move to
+    retrying (``record_failure``), counted from that move."""
+    moved = session.execute(
+        select(ExecutionEvent.at, ExecutionEvent.details)
+        .where(
+            ExecutionEvent.execution_id == execution_id,
+            ExecutionEvent.to_status == Status.RETRYING.value,
+        )
+        .order_by(ExecutionEvent.id.desc())
+        .limit(1)
+    ).first()
+    if moved is None:
+        return 0.0
+    delay = float((moved.details or {}).get("delay_seconds") or 0.0)
+    return max(0.0, (moved.at + timedelta(seconds=delay) - now).total_seconds())
 
 
 def _spec_of(session: Session, graph_id: uuid.UUID) -> GraphSpec:

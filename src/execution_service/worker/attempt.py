@@ -26,6 +26,7 @@ from execution_service.retry import backoff_delay
 from execution_service.status import Status
 from execution_service.store.attempts import (
     Attempt,
+    RetryOwed,
     mark_stopped,
     record_completion,
     record_failure,
@@ -60,6 +61,15 @@ def run_execution(
             after_attempt,
         )
         return None
+    if isinstance(attempt, RetryOwed):
+        # the retry's own message may be lost (its worker died before sending it): this
+        # one is sent again in its place, startable only when the retry is due
+        log.info(
+            "execution %s waits for its retry; its message is sent again, due in %.2f s",
+            execution_id,
+            attempt.due_in,
+        )
+        return NextAttempt(attempt.due_in, attempt.after_attempt)
     breaker = get_breaker()
     circuit = provider_of(attempt.spec)
     decision = breaker.acquire(circuit)
