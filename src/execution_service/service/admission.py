@@ -40,6 +40,7 @@ from execution_service.service.refusals import (
 from execution_service.service.views import execution_view
 from execution_service.status import Status
 from execution_service.store import graph_rows, queueing
+from execution_service.store.failures import end_with_error
 from execution_service.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,12 @@ def _unpublished(execution_id: uuid.UUID, exc: Exception) -> BrokerUnavailable:
     """The broker refused the message: the execution is marked failed, never left queued
     with no message behind it, and the caller is told."""
     log.error("could not publish execution %s: %r", execution_id, exc)
-    queueing.fail_unqueued(
-        execution_id, error_info(ErrorCode.BROKER_UNAVAILABLE), exception=type(exc).__name__
+    end_with_error(
+        execution_id,
+        Status.FAILED,
+        error_info(ErrorCode.BROKER_UNAVAILABLE),
+        frozenset({Status.QUEUED}),
+        exception=type(exc).__name__,
     )
     return BrokerUnavailable("The queue is unavailable; try again shortly.")
 

@@ -13,12 +13,9 @@ from typing import Any, cast
 
 from sqlalchemy import Table, Uuid, bindparam, func, insert, select
 
-from execution_service.errors.codes import ErrorInfo
-from execution_service.status import ACTIVE, Status
+from execution_service.status import ACTIVE
 from execution_service.store.engine import session_scope
-from execution_service.store.failures import error_columns, error_history
 from execution_service.store.models import Execution, ExecutionEvent, Graph
-from execution_service.store.transitions import transition
 
 _EXECUTIONS = cast(Table, Execution.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
@@ -102,18 +99,3 @@ def insert_within_limits(
                 ],
             )
     return answers
-
-
-def fail_unqueued(execution_id: uuid.UUID, info: ErrorInfo, **details: Any) -> None:
-    """The broker refused the execution's message: it is marked failed with ``info``,
-    never left queued with no message behind it."""
-    with session_scope() as session:
-        transition(
-            session,
-            execution_id,
-            Status.FAILED,
-            expected=frozenset({Status.QUEUED}),
-            values=error_columns(info, None),
-            message=info.message,
-            details=error_history(info, **details),
-        )
