@@ -34,7 +34,7 @@ from execution_service.config import Settings
 from execution_service.messaging.celery_app import make_celery
 from execution_service.store.migrate import upgrade
 from harness import processes, scratch
-from harness.http_client import UNREACHABLE, Http
+from harness.http_client import answers_health
 
 DB_PREFIX = "crew_exec_bench_"
 REDIS_CLAIM_KEY = "crew_exec_bench:owner"
@@ -151,13 +151,7 @@ class BenchStack:
         self.start_workers(self.options.workers)
 
     def _api_healthy(self) -> bool:
-        http = Http(self.base_url, timeout=1.0)
-        try:
-            return http.call("GET", "/healthz")[0] == 200
-        except UNREACHABLE:  # not listening yet, or not answering yet
-            return False
-        finally:
-            http.close()
+        return answers_health(self.base_url)
 
     def _wait(self, what: str, ready: Any, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -130,3 +130,15 @@ class Http:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def answers_health(base_url: str, timeout: float = 1.0) -> bool:
+    """Whether the API at ``base_url`` answers ``GET /healthz`` with 200 now (False while
+    it is not listening, or not answering, yet)."""
+    http = Http(base_url, timeout=timeout)
+    try:
+        return http.call("GET", "/healthz")[0] == 200
+    except UNREACHABLE:
+        return False
+    finally:
+        http.close()

@@ -12,26 +12,16 @@ from __future__ import annotations
 import contextlib
 import signal
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, cast
 
 import psutil
 
 from ..polling import wait_until
-from ..stacks import Stack
-
-if TYPE_CHECKING:
-    from ..stacks.services import ServicesTestStack
+from ..stacks import Stack, services_stack
 
 SHUTDOWN_SECONDS = 30.0
 
-
-def _services(stack: Stack) -> ServicesTestStack:
-    if stack.name != "services":
-        raise AssertionError(
-            f"killing or restarting a worker needs worker processes of their own; the "
-            f"{stack.name} stack has none: tag the scenario @use.with_stack=services"
-        )
-    return cast("ServicesTestStack", stack)
+# what the operations below need, said when a scenario runs them on the wrong stack
+NEEDS = "killing or restarting a worker needs worker processes of their own"
 
 
 def kill_pool_processes(stack: Stack, hostname: str) -> int:
@@ -39,7 +29,7 @@ def kill_pool_processes(stack: Stack, hostname: str) -> int:
 
     Its main process lives on and forks new ones. Returns how many were killed.
     """
-    main = psutil.Process(_services(stack).worker_process(hostname).popen.pid)
+    main = psutil.Process(services_stack(stack, NEEDS).worker_process(hostname).popen.pid)
     pool = main.children(recursive=True)
     for process in pool:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -53,7 +43,7 @@ def restart_workers(stack: Stack) -> datetime:
 
     Returns the moment no worker was left.
     """
-    services = _services(stack)
+    services = services_stack(stack, NEEDS)
     workers = [services.worker_process(name) for name in services.worker_names]
     for child in workers:
         child.signal_group(signal.SIGTERM)

@@ -21,9 +21,12 @@ What only a stack of separate processes can suffer (a worker killed, restarted) 
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .database import Database
+
+if TYPE_CHECKING:
+    from .services import ServicesTestStack
 
 
 class Stack(Protocol):
@@ -52,3 +55,14 @@ def make_stack(name: str, options: dict[str, Any]) -> Stack:
 
         return ServicesTestStack(options)
     raise ValueError(f"unknown stack {name!r}: use embedded or services")
+
+
+def services_stack(stack: Stack, needs: str) -> ServicesTestStack:
+    """``stack`` as the services stack, for what only separate processes allow;
+    ``needs`` says what (the failure then names the tag the scenario lacks)."""
+    if stack.name != "services":
+        raise AssertionError(
+            f"{needs}, which the {stack.name} stack does not have: "
+            "tag the scenario @use.with_stack=services"
+        )
+    return cast("ServicesTestStack", stack)

@@ -26,21 +26,18 @@ from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import psutil
 from behave.fixture import fixture, use_fixture
 
 from harness import processes
-from harness.http_client import UNREACHABLE, Http
+from harness.http_client import UNREACHABLE, answers_health
 from harness.processes import Child
 
 from ..client import ApiClient
 from ..polling import wait_until
-from . import Stack
-
-if TYPE_CHECKING:
-    from .services import ServicesTestStack
+from . import Stack, services_stack
 
 START_SECONDS = 90.0  # each process imports the service on its own: slow on a loaded machine
 STOP_SECONDS = 15.0
@@ -48,6 +45,9 @@ SPREAD_SECONDS = 30.0
 # what uvicorn logs once per process, when that process serves requests
 STARTED = b"Application startup complete."
 NO_GRAPH = "00000000-0000-4000-8000-000000000000"  # no graph has this id: queueing is refused
+
+# what the operations below need, said when a scenario runs them on the wrong stack
+NEEDS = "an API of several processes needs processes of its own"
 
 
 def _warm_up(client: ApiClient) -> bool:
@@ -67,13 +67,7 @@ class ApiProcesses:
     count: int
 
     def healthy(self) -> bool:
-        http = Http(self.base_url, timeout=1.0)
-        try:
-            return http.call("GET", "/healthz")[0] == 200
-        except UNREACHABLE:
-            return False
-        finally:
-            http.close()
+        return answers_health(self.base_url)
 
     def started(self) -> int:
         """How many of its processes have said they serve requests."""
@@ -152,19 +146,10 @@ class ApiProcesses:
             )
 
 
-def _services(stack: Stack) -> ServicesTestStack:
-    if stack.name != "services":
-        raise AssertionError(
-            f"an API of several processes needs the services stack; the {stack.name} stack "
-            f"runs the API in the test process: tag the scenario @use.with_stack=services"
-        )
-    return cast("ServicesTestStack", stack)
-
-
 def start_api_processes(stack: Stack, count: int) -> ApiProcesses:
     """Start ``execution-service api --workers <count>`` on the stack's database and
     broker; return once it answers and all ``count`` processes serve requests."""
-    services = _services(stack)
+    services = services_stack(stack, NEEDS)
     port = processes.free_port()
     child = services.launch(
         f"api-{count}-processes-{port}",

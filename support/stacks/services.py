@@ -45,7 +45,7 @@ from execution_service.config import Settings
 from execution_service.messaging.celery_app import RUN_EXECUTION, make_celery
 from execution_service.priorities import BROKER_PRIORITY, PRIORITY_STEPS, Priority
 from harness import processes, scratch
-from harness.http_client import UNREACHABLE, Http
+from harness.http_client import answers_health
 from harness.processes import Child
 
 from ..polling import wait_until
@@ -286,13 +286,7 @@ class ServicesTestStack:
             )
 
     def _api_healthy(self) -> bool:
-        http = Http(self.base_url, timeout=1.0)
-        try:
-            return http.call("GET", "/healthz")[0] == 200
-        except UNREACHABLE:
-            return False
-        finally:
-            http.close()
+        return answers_health(self.base_url)
 
     def _inspect(self, timeout: float = 1.0) -> Any:
         assert self.celery is not None

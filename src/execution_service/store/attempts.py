@@ -59,7 +59,7 @@ from execution_service.store.engine import (
     write,
 )
 from execution_service.store.failures import error_columns, error_history
-from execution_service.store.models import Execution, ExecutionEvent, Graph, utcnow
+from execution_service.store.models import Execution, ExecutionEvent, utcnow
 
 
 @dataclass(frozen=True)
@@ -157,10 +157,7 @@ def start_attempt(
         )
         if row is not None:
             number, max_attempts, inputs, graph_id, deadline = row
-            spec = graph_rows.cached(graph_id)
-            if spec is None:
-                with read_scope() as session:
-                    spec = _spec_of(session, graph_id)
+            spec = graph_rows.spec_of(graph_id)
             return Attempt(execution_id, number, max_attempts, spec, inputs, deadline)
     return _start_slowly(execution_id, worker, after_attempt)
 
@@ -305,7 +302,7 @@ def _start_slowly(
         )
         if moved is None:
             return None
-        spec = _spec_of(session, row.graph_id)
+    spec = graph_rows.spec_of(row.graph_id)
     return Attempt(execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline)
 
 
@@ -325,17 +322,6 @@ def _retry_due_in(session: Session, execution_id: uuid.UUID, now: datetime) -> f
         return 0.0
     delay = float((moved.details or {}).get("delay_seconds") or 0.0)
     return max(0.0, (moved.at + timedelta(seconds=delay) - now).total_seconds())
-
-
-def _spec_of(session: Session, graph_id: uuid.UUID) -> GraphSpec:
-    """The graph's parsed definition: from this process's cache, else read and parsed."""
-    spec = graph_rows.cached(graph_id)
-    if spec is None:
-        definition = session.execute(
-            select(Graph.definition).where(Graph.id == graph_id)
-        ).scalar_one()
-        spec = graph_rows.remember(graph_id, definition)
-    return spec
 
 
 # --- while the crew runs -----------------------------------------------------------

@@ -56,6 +56,12 @@ def specs_of(graph_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, GraphSpec]:
     return found
 
 
+def spec_of(graph_id: uuid.UUID) -> GraphSpec:
+    """The parsed definition of an existing graph (deleted or not): :func:`specs_of` for
+    one."""
+    return specs_of([graph_id])[graph_id]
+
+
 def insert_graph(name: str, definition: dict[str, Any]) -> Graph:
     with session_scope() as session:
         graph = Graph(name=name, definition=definition)
