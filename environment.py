@@ -78,10 +78,15 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
     provider = getattr(context, "model_provider", None)  # @fixture.fake_model_provider's
     if provider is not None:
         provider.reset()  # each scenario scripts it afresh
+    stack = context.stack
     context.world = World(
-        stack=context.stack, api=ApiClient(context.stack.base_url), model_provider=provider
+        stack=stack, api=ApiClient(stack.base_url, stack.api_key), model_provider=provider
     )
-    context.world.api.reset_circuit_breakers()
+    operator = ApiClient(stack.base_url, stack.operator_key)
+    try:
+        operator.reset_circuit_breakers()  # the circuits are everyone's: an operator's act
+    finally:
+        operator.http.close()
 
 
 def after_scenario(context: Any, scenario: Scenario) -> None:

@@ -32,7 +32,12 @@ class QueueLoad:
 
 
 def queue_executions(
-    base_url: str, graph_id: str, count: int, clients: int, body: dict[str, Any] | None = None
+    base_url: str,
+    key: str,
+    graph_id: str,
+    count: int,
+    clients: int,
+    body: dict[str, Any] | None = None,
 ) -> QueueLoad:
     """``clients`` threads queue ``count`` executions between them, back to back."""
     result = QueueLoad()
@@ -42,7 +47,7 @@ def queue_executions(
     barrier = threading.Barrier(clients + 1)
 
     def client() -> None:
-        http = Http(base_url)
+        http = Http(base_url, key=key)
         http.call("GET", "/healthz")
         barrier.wait()
         ids, latencies = [], []
@@ -79,13 +84,13 @@ def queue_executions(
 
 
 def probe_statuses(
-    base_url: str, ids: list[str], stop: Any, pause: float = 0.0
+    base_url: str, key: str, ids: list[str], stop: Any, pause: float = 0.0
 ) -> list[tuple[float, float]]:
     """One client reading random executions' status until ``stop`` is set.
 
     Returns (wall-clock time sent, seconds to answer) for each read.
     """
-    http = Http(base_url)
+    http = Http(base_url, key=key)
     http.call("GET", "/healthz")
     rng = random.Random(7)
     samples = []
@@ -127,9 +132,14 @@ class Background:
 
 
 def queue_in_background(
-    base_url: str, graph_id: str, count: int, clients: int, body: dict[str, Any] | None = None
+    base_url: str,
+    key: str,
+    graph_id: str,
+    count: int,
+    clients: int,
+    body: dict[str, Any] | None = None,
 ) -> Background:
-    return Background(_queue_entry, base_url, graph_id, count, clients, body)
+    return Background(_queue_entry, base_url, key, graph_id, count, clients, body)
 
 
 # The probe samples the latency of status reads; it is not meant as a load of its own.
@@ -138,9 +148,9 @@ def queue_in_background(
 PROBE_PAUSE = 0.005
 
 
-def probe_in_background(base_url: str, ids: list[str], stop: Any) -> Background:
+def probe_in_background(base_url: str, key: str, ids: list[str], stop: Any) -> Background:
     """One client reading statuses, one read every ``PROBE_PAUSE`` s plus its answer."""
-    return Background(_probe_entry, base_url, ids, stop, PROBE_PAUSE)
+    return Background(_probe_entry, base_url, key, ids, stop, PROBE_PAUSE)
 
 
 def stop_event() -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,7 @@ class BenchStack:
         self.redis_db: int | None = None
         self.broker_url = ""
         self.base_url = ""
+        self.api_key = ""
         self.logs = options.logs / f"run-{self.run_id}"
         self.children: list[Child] = []
         self.celery: Celery | None = None
@@ -141,6 +143,7 @@ class BenchStack:
         self._create_database()
         self._claim_redis()
         upgrade(self.database_url)
+        self.api_key = self._make_key()
         self.celery = make_celery(Settings(broker_url=self.broker_url, queue_name=SERVICE_QUEUE))
         self.raw_celery = make_celery(Settings(broker_url=self.broker_url, queue_name=RAW_QUEUE))
         port = processes.free_port()
@@ -149,6 +152,18 @@ class BenchStack:
         self._spawn("api", "api", argv)
         self._wait("the API", self._api_healthy, 30)
         self.start_workers(self.options.workers)
+
+    def _make_key(self) -> str:
+        """An API key for the benchmark's clients, made as an operator makes one."""
+        made = subprocess.run(
+            [_bin("execution-service"), "keys", "create", "--owner", "bench"],
+            env=self.env(SERVICE_QUEUE),
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return made.stdout.strip()
 
     def _api_healthy(self) -> bool:
         return answers_health(self.base_url)

@@ -44,7 +44,7 @@ def graph_definition(steps: int, step_seconds: float, name: str) -> dict[str, An
 class Service:
     def __init__(self, stack: BenchStack) -> None:
         self.stack = stack
-        self.http = Http(stack.base_url)
+        self.http = Http(stack.base_url, key=stack.api_key)
         self.engine: Engine = create_engine(stack.database_url, pool_size=2)
         self.samples: dict[str, list[float]] = {}  # seconds, for the chart
 
@@ -87,7 +87,7 @@ class Service:
 
     def queue(self, graph_id: str, count: int, clients: int) -> QueueLoad:
         load: QueueLoad = queue_in_background(
-            self.stack.base_url, graph_id, count, clients
+            self.stack.base_url, self.stack.api_key, graph_id, count, clients
         ).result()
         if load.failures:
             raise RuntimeError(f"queueing failed: {load.failures[:3]}")
@@ -120,7 +120,7 @@ class Service:
         graph_id = self.graph(name="queueing")
         self.stack.pause_consuming()
         stop = stop_event()
-        probe = probe_in_background(self.stack.base_url, probe_ids, stop)
+        probe = probe_in_background(self.stack.base_url, self.stack.api_key, probe_ids, stop)
         time.sleep(1.0)  # the probe has started and warmed up before the load begins
         resumed = False
         meter = CpuMeter(self.stack)

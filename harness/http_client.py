@@ -45,10 +45,14 @@ class Response:
 
 
 class Http:
-    """A keep-alive connection to ``base_url``; reconnects once when the server has closed it."""
+    """A keep-alive connection to ``base_url``; reconnects once when the server has closed it.
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    With ``key``, every request carries it as ``Authorization: Bearer <key>``.
+    """
+
+    def __init__(self, base_url: str, timeout: float = 30.0, key: str | None = None) -> None:
         parts = urlsplit(base_url)
+        self.auth = {"Authorization": f"Bearer {key}"} if key else {}
         self.base_url = base_url.rstrip("/")
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
@@ -59,6 +63,7 @@ class Http:
     def _exchange(
         self, method: str, path: str, data: bytes | None, headers: dict[str, str]
     ) -> tuple[http.client.HTTPResponse, bytes]:
+        headers = {**self.auth, **headers}
         for attempt in (1, 2):
             try:
                 self.conn.request(method, self.prefix + path, body=data, headers=headers)

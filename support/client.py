@@ -23,13 +23,19 @@ class ApiError(AssertionError):
 class ApiClient:
     """One method per API call; ``raw`` for requests the suite builds itself.
 
-    One connection: each simulated user of a load scenario makes its own client.
+    Every request carries ``key`` (an API key: the owner the client acts for), unless it
+    is None. One connection: each simulated user of a load scenario makes its own client.
     """
 
-    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+    def __init__(self, base_url: str, key: str | None, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.key = key
         self.timeout = timeout
-        self.http = Http(self.base_url, timeout=timeout)
+        self.http = Http(self.base_url, timeout=timeout, key=key)
+
+    def same_owner(self) -> ApiClient:
+        """A client of its own (another connection) for the same owner."""
+        return ApiClient(self.base_url, self.key, self.timeout)
 
     def raw(self, method: str, path: str, **kwargs: Any) -> Response:
         """``kwargs``: ``json``, ``data``, ``headers``, ``params``, ``timeout``."""

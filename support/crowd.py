@@ -90,7 +90,7 @@ class Tickets:
 
 
 def crowd(
-    base_url: str,
+    api: ApiClient,
     users: list[User],
     timeout: float = 300.0,
     clients: list[ApiClient] | None = None,
@@ -98,7 +98,8 @@ def crowd(
     """Run every user in a thread of its own, all at once; wait for all of them.
 
     ``clients``: one per user, connected already (to spread users over an API's
-    processes); by default each user connects a client of its own to ``base_url``."""
+    processes); by default each user connects a client of its own, for the owner ``api``
+    acts for."""
     timings = Timings()
     ready = threading.Barrier(len(users) + 1)
     given = iter(clients or [])
@@ -116,7 +117,7 @@ def crowd(
     threads = [
         threading.Thread(
             target=run,
-            args=(user, next(given, None) or ApiClient(base_url)),
+            args=(user, next(given, None) or api.same_owner()),
             name=f"user-{i}",
             daemon=True,
         )

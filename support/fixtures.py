@@ -89,7 +89,7 @@ def _warm_up(stack: Stack, fake: FakeLLM) -> None:
     global _warmed_up
     stack.reset()  # the slots free: nothing left of the scenario before
     fake.latency = 0.3  # long enough for the work to spread over the worker processes
-    api = ApiClient(stack.base_url)
+    api = ApiClient(stack.base_url, stack.api_key)
     try:
         graph = api.create_graph(one_agent_crew(fake.base_url))
         started = [api.queue_ok(graph["id"]) for _ in range(2 * stack.worker_slots)]

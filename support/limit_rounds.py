@@ -46,7 +46,7 @@ def _race(w: World, graph_id: str, clients: int) -> list[tuple[int, Any]]:
             answers.append((response.status_code, response.json()))
 
     spread = w.api_processes.spread_clients(clients) if w.api_processes else None
-    timings = crowd(w.api.base_url, [user] * clients, clients=spread)
+    timings = crowd(w.api, [user] * clients, clients=spread)
     assert_that(timings.failures, equal_to([]), f"the clients queueing for graph {graph_id}")
     return answers
 

@@ -35,7 +35,7 @@ def queue_at_once(w: World, clients: int) -> None:
         with timings.lock:
             answers.append((response.status_code, response.json()))
 
-    timings = crowd(w.stack.base_url, [user] * clients)
+    timings = crowd(w.api, [user] * clients)
     assert_that(timings.failures, equal_to([]))
     w.before["answers"] = answers
 

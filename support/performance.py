@@ -83,7 +83,7 @@ def queue_concurrently(w: World, users: int, count: int) -> Timings:
         for _ in tickets:
             _queue_one(api, t, graph_id, queued)
 
-    t = crowd(w.stack.base_url, [user] * users)
+    t = crowd(w.api, [user] * users)
     w.executions = queued
     w.before["timings"] = t
     return t
@@ -211,7 +211,7 @@ def check_statuses(w: World, users: int, count: int) -> None:
             if got["id"] != ident:
                 t.fail(f"asked for {ident}, got {got['id']}")
 
-    t = crowd(w.stack.base_url, [user] * users)
+    t = crowd(w.api, [user] * users)
     w.before["timings"] = t
     w.before["asked"] = count
     report(w, "status check", {"users": users, "stored": len(ids), **t.figures("status")})
@@ -286,7 +286,7 @@ def mixed_load(w: World, plan: dict[str, tuple[int, int]]) -> None:
 
     roles = {"queue": queuer, "status": checker, "list": lister, "cancel": canceller}
     users = [roles[kind] for kind, (count, _) in plan.items() for _ in range(count)]
-    t = crowd(w.stack.base_url, users)
+    t = crowd(w.api, users)
     w.executions = known
     w.before["timings"] = t
     w.before["refusals"] = refusals
@@ -330,7 +330,7 @@ def rapid_cycles(w: World, users: int, cycles: int) -> None:
 
             finals.append(t.timed("cycle", cycle))
 
-    t = crowd(w.stack.base_url, [user] * users)
+    t = crowd(w.api, [user] * users)
     w.executions = finals
     w.before["timings"] = t
     report(w, "rapid queue/completion cycles", {"users": users, **t.figures("cycle")})

@@ -151,7 +151,7 @@ def _cancel_all(w: World, users: int, ids: list[str], kind: str, t: Timings | No
             if response.status_code != 200 or response.json()["status"] != "cancelled":
                 timings.fail(f"cancel answered {response.status_code}: {response.text[:200]}")
 
-    found = crowd(w.stack.base_url, [user] * users)
+    found = crowd(w.api, [user] * users)
     if t is not None:
         for name, values in found.calls.items():
             t.calls[name] += values

@@ -33,6 +33,8 @@ class World:
     workers: list[str] = field(default_factory=list)
     model_provider: FakeLLM | None = None  # the @crewai features' (support/fixtures.py)
     api_processes: ApiProcesses | None = None  # the API of several processes, if one runs
+    others: dict[str, ApiClient] = field(default_factory=dict)  # other owners' clients
+    key_ids: dict[str, str] = field(default_factory=dict)  # their keys' ids, by owner
 
     def focus(self) -> dict[str, Any]:
         assert self.execution is not None, "no execution in this scenario yet"

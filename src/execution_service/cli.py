@@ -1,4 +1,4 @@
-"""The ``execution-service`` command: api, worker, migrate, demo, bench."""
+"""The ``execution-service`` command: api, worker, migrate, keys, owners, demo, bench."""
 
 from __future__ import annotations
 
@@ -96,6 +96,79 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keys(args: argparse.Namespace) -> int:
+    """Make, list and revoke API keys (each belongs to an owner)."""
+    import uuid
+
+    from execution_service.service import access
+
+    if args.action == "create":
+        made = access.create_key(args.owner, admin=args.admin, name=args.name)
+        role = "an operator's (admin) key" if made.row.admin else "a key"
+        print(
+            f"{role} for owner {made.row.owner!r}, id {made.row.id}; it is shown this once",
+            file=sys.stderr,
+        )
+        print(made.secret)
+        return 0
+    if args.action == "list":
+        print(f"{'id':<36}  {'owner':<20} {'key starts':<12} {'role':<8} {'created':<20} revoked")
+        for key in access.list_keys(args.owner):
+            print(
+                f"{key.id!s:<36}  {key.owner:<20} {key.prefix:<12} "
+                f"{'admin' if key.admin else 'member':<8} "
+                f"{key.created_at:%Y-%m-%d %H:%M:%S}  "
+                f"{'' if key.revoked_at is None else f'{key.revoked_at:%Y-%m-%d %H:%M:%S}'}"
+            )
+        return 0
+    try:
+        key_id = uuid.UUID(args.key_id)
+    except ValueError:
+        print(f"keys revoke: {args.key_id!r} is not a key id (see keys list)", file=sys.stderr)
+        return 2
+    revoked = access.revoke_key(key_id)
+    if revoked is None:
+        print(f"keys revoke: no key with id {key_id}", file=sys.stderr)
+        return 1
+    print(f"key {revoked.id} of owner {revoked.owner!r} is revoked")
+    return 0
+
+
+def _owners(args: argparse.Namespace) -> int:
+    """List the owners; set an owner's own limit of active executions."""
+    from execution_service.store import api_keys
+
+    if args.action == "list":
+        default = get_settings().max_active_per_owner
+        for name, limit in api_keys.owners():
+            own = f"{limit} (its own)" if limit is not None else f"{default} (the setting's)"
+            print(f"{name:<30} active executions at most {own}")
+        return 0
+    if not api_keys.set_owner_limit(args.owner, args.max_active):
+        print(f"owners limit: no owner {args.owner!r} (keys create makes one)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _owner_name(value: str) -> str:
+    import re
+
+    from execution_service.service.access import OWNER_PATTERN
+
+    if not re.fullmatch(OWNER_PATTERN, value):
+        raise argparse.ArgumentTypeError(
+            "an owner is 1-200 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return value
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return number
+
+
 def _demo(args: argparse.Namespace) -> int:
     from execution_service.demo import run_demo
 
@@ -166,6 +239,30 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument(
         "--check", action="store_true", help="fail if models and migrations differ"
     )
+    keys = sub.add_parser("keys", help="make, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="make a key for an owner; prints it once")
+    create.add_argument("--owner", required=True, type=_owner_name)
+    create.add_argument("--admin", action="store_true", help="an operator's key")
+    create.add_argument("--name", help="a label for the listing")
+    listing = keys_sub.add_parser("list", help="every key (never the key itself)")
+    listing.add_argument("--owner", type=_owner_name)
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
+    revoke.add_argument("key_id")
+    owners = sub.add_parser("owners", help="the owners and their limits")
+    owners_sub = owners.add_subparsers(dest="action", required=True)
+    owners_sub.add_parser("list", help="every owner and its limit of active executions")
+    limit = owners_sub.add_parser("limit", help="set an owner's limit of active executions")
+    limit.add_argument("owner", type=_owner_name)
+    group = limit.add_mutually_exclusive_group(required=True)
+    group.add_argument("--max-active", type=_positive, help="queued + running at most")
+    group.add_argument(
+        "--default",
+        dest="max_active",
+        action="store_const",
+        const=None,
+        help="back to EXEC_MAX_ACTIVE_PER_OWNER",
+    )
     demo = sub.add_parser("demo", help="run a scripted demo crew on the embedded stack")
     demo.add_argument("--topic", default="octopuses")
     demo.add_argument("--data-dir")
@@ -175,13 +272,18 @@ def main(argv: list[str] | None = None) -> int:
         help="benchmark the service against raw Celery, from a checkout (python -m bench)",
     )
     args, extra = parser.parse_known_args(argv)
-    level = "WARNING" if args.command == "demo" else get_settings().log_level
+    try:
+        settings = get_settings()
+    except ValueError as exc:  # pydantic's ValidationError: a setting the service refuses
+        print(f"execution-service: the settings are refused:\n{exc}", file=sys.stderr)
+        return 2
+    level = "WARNING" if args.command == "demo" else settings.log_level
     logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
     if args.command == "worker":
         return _worker(args, extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {"api": _api, "migrate": _migrate, "demo": _demo}
+    handlers = {"api": _api, "migrate": _migrate, "keys": _keys, "owners": _owners, "demo": _demo}
     return handlers[args.command](args)
 
 

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     default_llm_timeout_seconds: float = 120.0
     # queued + running executions allowed per graph unless its settings say otherwise
     max_active_per_graph: int = 10_000
+    # ... and per owner, unless the operator set the owner's own (``owners limit``)
+    max_active_per_owner: int = 10_000
+    # "required": every /api/v1 request carries an API key (``keys create``);
+    # "disabled": every caller is the owner "local" (only with a SQLite database: a
+    # local service for one person, never a shared one)
+    auth: Literal["required", "disabled"] = "required"
+    # how long an API process trusts a key it looked up (a revoked key stops working
+    # within this time)
+    auth_cache_seconds: float = Field(default=2.0, ge=0)
     queue_limit_retry_after_seconds: int = 5
     # how often a running execution's worker looks for a cancel or its deadline
     stop_check_interval: float = 0.1
@@ -68,6 +77,16 @@ class Settings(BaseSettings):
     breaker_cooldown_seconds: float = 30.0
     breaker_trial_lease_seconds: float = 600.0
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _auth_off_only_locally(self) -> Settings:
+        if self.auth == "disabled" and not self.database_url.startswith("sqlite"):
+            raise ValueError(
+                "EXEC_AUTH=disabled is for a local SQLite service only; with a "
+                "shared database every request must carry an API key "
+                "(execution-service keys create --owner NAME)"
+            )
+        return self
 
 
 _settings: Settings | None = None

@@ -51,11 +51,10 @@ DEMO_GRAPH: dict[str, Any] = {
 }
 
 
-def _call(base: str, method: str, path: str, body: Any = None) -> Any:
+def _call(base: str, key: str, method: str, path: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        base + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"null")
 
@@ -72,17 +71,23 @@ def run_demo(data_dir: Path, topic: str = "octopuses", timeout: float = 60.0) ->
     stack.start()
     try:
         base = stack.base_url
+        key = stack.local_key()
         print(f"API up at {base} (OpenAPI docs at {base}/docs)")
-        graph = _call(base, "POST", "/api/v1/graphs", DEMO_GRAPH)
+        print(f"API key of the owner 'local' (send it as 'Authorization: Bearer ...'): {key}")
+
+        def call(method: str, path: str, body: Any = None) -> Any:
+            return _call(base, key, method, path, body)
+
+        graph = call("POST", "/api/v1/graphs", DEMO_GRAPH)
         print(f"defined graph {graph['id']} ({graph['name']})")
-        execution = _call(
-            base, "POST", f"/api/v1/graphs/{graph['id']}/executions", {"inputs": {"topic": topic}}
+        execution = call(
+            "POST", f"/api/v1/graphs/{graph['id']}/executions", {"inputs": {"topic": topic}}
         )
         print(f"queued execution {execution['id']}: {execution['status']}")
         seen: tuple[Any, ...] = ()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            execution = _call(base, "GET", f"/api/v1/executions/{execution['id']}")
+            execution = call("GET", f"/api/v1/executions/{execution['id']}")
             progress = execution["progress"]
             now = (execution["status"], progress["percent"], progress["current_task"])
             if now != seen:
@@ -93,7 +98,7 @@ def run_demo(data_dir: Path, topic: str = "octopuses", timeout: float = 60.0) ->
             if execution["status"] in ("completed", "failed", "cancelled", "timed_out"):
                 break
             time.sleep(0.1)
-        events = _call(base, "GET", f"/api/v1/executions/{execution['id']}/events")["items"]
+        events = call("GET", f"/api/v1/executions/{execution['id']}/events")["items"]
         print("history: " + " -> ".join(e["status"] for e in events))
         if execution["status"] != "completed":
             print(f"execution ended {execution['status']}: {execution['error']}")

@@ -16,8 +16,10 @@ from celery.worker import WorkController
 from execution_service.api.app import create_app
 from execution_service.config import Settings, use_settings
 from execution_service.messaging import celery_app
+from execution_service.service import access
 from execution_service.store import engine
 from execution_service.store.migrate import upgrade
+from execution_service.store.models import LOCAL_OWNER
 from execution_service.worker.reaper import Reaper
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,10 @@ class EmbeddedStack:
         self._reaper = Reaper(self.worker_name, self.worker_threads)
         self._reaper.start()
         self._start_api(timeout)
+
+    def local_key(self, owner: str = LOCAL_OWNER, admin: bool = True) -> str:
+        """A new API key of ``owner`` (by default the owner ``local``, as an operator)."""
+        return access.create_key(owner, admin=admin, name="embedded").secret
 
     def _start_worker(self, timeout: float) -> None:
         from execution_service.worker.app import app  # registers the tasks on this process's app

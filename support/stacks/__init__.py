@@ -3,8 +3,11 @@
 Both offer the same surface (:class:`Stack`): ``start``, ``reset`` (fresh data between
 scenarios), ``stop``, ``base_url``, ``database``, ``worker_slots``, ``redeliver`` (hand a
 message to a worker again), ``running_workers`` (the hostnames of the workers answering),
-``leftovers`` (what a run left while the stack is up) and ``verify_clean`` (what is left
-after ``stop``).
+``leftovers`` (what a run left while the stack is up), ``verify_clean`` (what is left
+after ``stop``), and the operator's command line (``operator``: ``execution-service ...``
+on the stack's settings). Each stack starts with two API keys, made the operator's way
+(:func:`issue_key`): ``api_key``, the suite's own owner's, and ``operator_key``, an
+operator's (admin).
 
 * :mod:`support.stacks.embedded`: SQLite, the in-memory broker and worker threads, all in
   the test process;
@@ -21,6 +24,8 @@ What only a stack of separate processes can suffer (a worker killed, restarted) 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .database import Database
@@ -29,12 +34,36 @@ if TYPE_CHECKING:
     from .services import ServicesTestStack
 
 
+SUITE_OWNER = "suite"
+OPERATORS = "operators"
+
+
+@dataclass(frozen=True)
+class CommandAnswer:
+    """What an ``execution-service`` command said, and its exit code."""
+
+    code: int
+    out: str
+    err: str
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: str
+    secret: str
+
+
 class Stack(Protocol):
     name: str
     base_url: str
     database: Database
     worker_slots: int
+    api_key: str
+    operator_key: str
 
+    def operator(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0
+    ) -> CommandAnswer: ...
     def start(self) -> None: ...
     def reset(self) -> None: ...
     def stop(self) -> None: ...
@@ -66,3 +95,13 @@ def services_stack(stack: Stack, needs: str) -> ServicesTestStack:
             "tag the scenario @use.with_stack=services"
         )
     return cast("ServicesTestStack", stack)
+
+
+def issue_key(stack: Stack, owner: str, admin: bool = False) -> IssuedKey:
+    """A new API key for ``owner``, made as an operator makes one:
+    ``execution-service keys create --owner <owner> [--admin]``."""
+    answer = stack.operator("keys", "create", "--owner", owner, *(["--admin"] if admin else []))
+    found = re.search(r"id ([0-9a-f-]{36})", answer.err)
+    if answer.code != 0 or found is None:
+        raise RuntimeError(f"keys create --owner {owner} failed ({answer.code}): {answer.err}")
+    return IssuedKey(found.group(1), answer.out.strip())

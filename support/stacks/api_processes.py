@@ -65,6 +65,7 @@ class ApiProcesses:
     child: Child
     base_url: str
     count: int
+    key: str  # the API key its clients use
 
     def healthy(self) -> bool:
         return answers_health(self.base_url)
@@ -108,7 +109,7 @@ class ApiProcesses:
         with ThreadPoolExecutor(max_workers=16) as pool:
             while True:
                 missing = count - len(kept)
-                batch = [ApiClient(self.base_url) for _ in range(min(2 * missing, 64))]
+                batch = [ApiClient(self.base_url, self.key) for _ in range(min(2 * missing, 64))]
                 clients = kept + batch
                 answered = list(pool.map(_warm_up, clients))
                 servers = self._servers()
@@ -155,7 +156,7 @@ def start_api_processes(stack: Stack, count: int) -> ApiProcesses:
         f"api-{count}-processes-{port}",
         *("api", "--workers", str(count), "--host", "127.0.0.1", "--port", str(port)),
     )
-    api = ApiProcesses(child, f"http://127.0.0.1:{port}", count)
+    api = ApiProcesses(child, f"http://127.0.0.1:{port}", count, stack.api_key)
     atexit.register(api.stop)  # the run ends in the middle of a scenario: still stopped
     try:
         ready = wait_until(lambda: not child.alive() or api.ready(), START_SECONDS, 0.1)
@@ -186,5 +187,5 @@ def serve_with_api_processes(context: Any, count: int) -> None:
     api = use_fixture(_api_processes, context, count)
     world = context.world
     world.api.http.close()
-    world.api = ApiClient(api.base_url)
+    world.api = ApiClient(api.base_url, world.api.key)
     world.api_processes = api

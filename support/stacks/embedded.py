@@ -7,16 +7,20 @@ default stack: it needs no server.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 import tempfile
 from pathlib import Path
 
+from execution_service import cli
 from execution_service.config import Settings
 from execution_service.embedded import EmbeddedStack
 from execution_service.messaging.celery_app import RUN_EXECUTION, get_celery
 
 from ..polling import wait_until
 from ..stack_settings import OVERRIDES
+from . import OPERATORS, SUITE_OWNER, CommandAnswer, issue_key
 from .database import Database
 
 
@@ -36,12 +40,35 @@ class EmbeddedTestStack:
         )
         self.stack = EmbeddedStack(self.settings, worker_threads=worker_slots)
         self.base_url = ""
+        self.api_key = ""
+        self.operator_key = ""
         self.database = Database(self.settings.database_url)
         self._stopped = False
 
     def start(self) -> None:
         self.stack.start()
         self.base_url = self.stack.base_url
+        self.api_key = issue_key(self, SUITE_OWNER).secret
+        self.operator_key = issue_key(self, OPERATORS, admin=True).secret
+
+    def operator(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0
+    ) -> CommandAnswer:
+        """``execution-service <args>``, run in this process (the stack's settings are
+        the process's, so ``env`` cannot change them: a command that needs other
+        settings runs on the services stack)."""
+        if env:
+            raise AssertionError(
+                "the embedded stack runs the operator's commands in its own process, on its "
+                "own settings: tag the scenario @use.with_stack=services"
+            )
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse refusing the arguments
+                code = exc.code if isinstance(exc.code, int) else 2
+        return CommandAnswer(code, out.getvalue(), err.getvalue())
 
     def _idle(self) -> bool:
         from celery.worker import state

@@ -50,6 +50,7 @@ from harness.processes import Child
 
 from ..polling import wait_until
 from ..stack_settings import as_environment
+from . import OPERATORS, SUITE_OWNER, CommandAnswer, issue_key
 from .database import Database
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
@@ -143,6 +144,8 @@ class ServicesTestStack:
         self.redis_db: int | None = None
         self.broker_url = ""
         self.base_url = ""
+        self.api_key = ""
+        self.operator_key = ""
         self.logs = ROOT / "reports" / "services" / f"run-{self.run_id}"
 
         self.database = Database(self.database_url)
@@ -232,6 +235,28 @@ class ServicesTestStack:
         )
         env.update(as_environment())  # the settings both stacks run with
         return env
+
+    def operator(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0
+    ) -> CommandAnswer:
+        """``execution-service <args>`` as a process of its own, on the stack's settings
+        (``env``: settings of its own on top); a command still running after ``timeout``
+        is stopped and answers -9."""
+        child = subprocess.Popen(
+            [*_command(), *args],
+            cwd=ROOT,
+            env={**self._env(), **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            out, err = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+            return CommandAnswer(-9, out, err + f"\n(still running after {timeout:g} s)")
+        return CommandAnswer(child.returncode, out, err)
 
     def _run(self, name: str, *args: str) -> None:
         """Run one command to the end (a migration); its output goes to the log folder."""
@@ -376,6 +401,8 @@ class ServicesTestStack:
         self.celery = make_celery(Settings(broker_url=self.broker_url, queue_name=QUEUE))
         self._run("migrate", "migrate")
         self._run("migrate-check", "migrate", "--check")
+        self.api_key = issue_key(self, SUITE_OWNER).secret
+        self.operator_key = issue_key(self, OPERATORS, admin=True).secret
         port = processes.free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         self._spawn("api", "api", "--host", "127.0.0.1", "--port", str(port))

@@ -41,7 +41,7 @@ def graph_id(tmp_path: Path) -> Iterator[uuid.UUID]:
     engine.reset_engines()
     try:
         spec = GraphSpec.model_validate(DEFINITION)
-        yield graph_rows.insert_graph(spec.name, spec.model_dump(mode="json")).id
+        yield graph_rows.insert_graph(spec.name, spec.model_dump(mode="json"), "local").id
     finally:
         engine.reset_engines()
         use_settings(before)
@@ -55,7 +55,7 @@ def test_an_unpublished_execution_is_failed_and_the_caller_told(
     graph_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(admission, "publish", _broker_down)
-    (answer,) = admission.admit([admission.QueueOrder(graph_id, {"topic": "x"})])
+    (answer,) = admission.admit([admission.QueueOrder(graph_id, "local", {"topic": "x"})])
     assert isinstance(answer, BrokerUnavailable)
     assert (answer.status, answer.code) == (503, "BROKER_UNAVAILABLE")
     with engine.read_scope() as session:
@@ -80,7 +80,7 @@ def test_a_published_execution_stays_queued(
         sent.append((execution_id, after_attempt))
 
     monkeypatch.setattr(admission, "publish", publish)
-    (answer,) = admission.admit([admission.QueueOrder(graph_id, {})])
+    (answer,) = admission.admit([admission.QueueOrder(graph_id, "local", {})])
     assert not isinstance(answer, ServiceError)
     assert answer["status"] == "queued"
     assert sent == [(answer["id"], 0)]

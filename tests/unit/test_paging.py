@@ -55,11 +55,12 @@ class Store:
         """A new graph with one execution per ``(created_at, status)``; its id, and each
         execution's ``(created_at, id)``."""
         with Session(self.engine) as session, session.begin():
-            graph = Graph(name="paging", definition={})
+            graph = Graph(owner="local", name="paging", definition={})
             session.add(graph)
             session.flush()
             rows = [
                 Execution(
+                    owner="local",
                     graph_id=graph.id,
                     status=status,
                     priority="normal",
@@ -90,7 +91,7 @@ def page_through(
     pages: list[list[uuid.UUID]] = []
     after = None
     while True:
-        page, cursor = read_page(status, graph_id, size, after)
+        page, cursor = read_page("local", status, graph_id, size, after)
         pages.append([execution.id for execution in page])
         if cursor is None:
             return pages

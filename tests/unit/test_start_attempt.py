@@ -51,10 +51,11 @@ def store(tmp_path: Path) -> Iterator[None]:
 
 def _execution(status: Status = Status.QUEUED, attempt: int = 0) -> uuid.UUID:
     with engine.session_scope() as session:
-        graph = Graph(name="one task", definition=DEFINITION)
+        graph = Graph(owner="local", name="one task", definition=DEFINITION)
         session.add(graph)
         session.flush()
         execution = Execution(
+            owner="local",
             graph_id=graph.id,
             status=status.value,
             priority="normal",

@@ -55,14 +55,19 @@ class Lab:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         with self.sessions.begin() as session:
-            graph = Graph(name="races", definition={})
+            graph = Graph(owner="local", name="races", definition={})
             session.add(graph)
         self.graph_id = graph.id
 
     def new_execution(self) -> uuid.UUID:
         with self.sessions.begin() as session:
             execution = Execution(
-                graph_id=self.graph_id, status="queued", priority="normal", inputs={}, attempt=0
+                owner="local",
+                graph_id=self.graph_id,
+                status="queued",
+                priority="normal",
+                inputs={},
+                attempt=0,
             )
             session.add(execution)
             session.flush()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from execution_service.api.auth import Caller
 from execution_service.api.responses import json_response
 from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
 from execution_service.graph import GraphSpec
@@ -25,20 +26,20 @@ def healthz() -> dict[str, str]:
 
 
 @router.post("/graphs", status_code=status.HTTP_201_CREATED)
-def create_graph(spec: GraphSpec, response: Response) -> dict[str, Any]:
-    graph = graphs.create_graph(spec)
+def create_graph(spec: GraphSpec, response: Response, caller: Caller) -> dict[str, Any]:
+    graph = graphs.create_graph(spec, caller)
     response.headers["Location"] = f"/api/v1/graphs/{graph['id']}"
     return graph
 
 
 @router.get("/graphs/{graph_id}")
-def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
-    return graphs.get_graph(graph_id)
+def get_graph(graph_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
+    return graphs.get_graph(graph_id, caller)
 
 
 @router.delete("/graphs/{graph_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_graph(graph_id: uuid.UUID) -> Response:
-    graphs.delete_graph(graph_id)
+def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
+    graphs.delete_graph(graph_id, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -47,12 +48,13 @@ def delete_graph(graph_id: uuid.UUID) -> Response:
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=QUEUE_REQUEST_BODY,
 )
-async def queue_execution(graph_id: uuid.UUID, http: Request) -> Response:
+async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) -> Response:
     request = parse_queue_request(await http.body())
     # the admission threads record and publish it, with whatever else is being queued
     # meanwhile (one transaction for all); the event loop waits without a thread
     order = QueueOrder(
         graph_id,
+        caller.owner,
         request.inputs,
         request.priority,
         request.timeout_seconds,
@@ -68,45 +70,48 @@ async def queue_execution(graph_id: uuid.UUID, http: Request) -> Response:
 
 @router.get("/executions")
 def list_executions(
+    caller: Caller,
     status: Status | None = None,
     graph_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    return executions.list_executions(status, graph_id, limit, cursor)
+    return executions.list_executions(caller, status, graph_id, limit, cursor)
 
 
 @router.get("/executions/{execution_id}")
-def get_execution(execution_id: uuid.UUID) -> Response:
-    return json_response(executions.get_execution(execution_id))
+def get_execution(execution_id: uuid.UUID, caller: Caller) -> Response:
+    return json_response(executions.get_execution(execution_id, caller))
 
 
 @router.patch("/executions/{execution_id}")
-def change_execution(execution_id: uuid.UUID, change: ExecutionChange) -> dict[str, Any]:
-    return executions.change_priority(execution_id, change.priority)
+def change_execution(
+    execution_id: uuid.UUID, change: ExecutionChange, caller: Caller
+) -> dict[str, Any]:
+    return executions.change_priority(execution_id, change.priority, caller)
 
 
 @router.get("/executions/{execution_id}/events")
-def execution_events(execution_id: uuid.UUID) -> dict[str, Any]:
-    return {"items": executions.execution_events(execution_id)}
+def execution_events(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
+    return {"items": executions.execution_events(execution_id, caller)}
 
 
 @router.post("/executions/{execution_id}/cancel")
-def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
-    return executions.cancel_execution(execution_id)
+def cancel_execution(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
+    return executions.cancel_execution(execution_id, caller)
 
 
 @router.get("/queue/stats")
-def queue_stats() -> dict[str, Any]:
-    return operations.queue_stats()
+def queue_stats(caller: Caller) -> dict[str, Any]:
+    return operations.queue_stats(caller)
 
 
 @router.get("/circuit-breakers")
-def circuit_breakers() -> dict[str, Any]:
+def circuit_breakers(caller: Caller) -> dict[str, Any]:
     return {**operations.circuit_breaker_policy(), "items": operations.circuit_breakers()}
 
 
 @router.post("/circuit-breakers/{name}/reset", status_code=status.HTTP_204_NO_CONTENT)
-def reset_circuit_breaker(name: str) -> Response:
-    operations.reset_circuit_breaker(name)
+def reset_circuit_breaker(name: str, caller: Caller) -> Response:
+    operations.reset_circuit_breaker(name, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

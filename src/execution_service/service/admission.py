@@ -51,6 +51,7 @@ class QueueOrder:
     """One request to queue an execution of a graph."""
 
     graph_id: uuid.UUID
+    owner: str
     inputs: dict[str, Any] = field(default_factory=dict)
     priority: Priority = Priority.NORMAL
     timeout_seconds: float | None = None
@@ -72,6 +73,7 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
         "graph_id": order.graph_id,
+        "owner": order.owner,
         "status": Status.QUEUED.value,
         "priority": order.priority.value,
         "inputs": order.inputs,
@@ -90,35 +92,43 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
     }
 
 
-def _limit_reached(graph_id: uuid.UUID, active: int, limit: int) -> QueueLimitReached:
+def _limit_reached(order: QueueOrder, over: queueing.OverLimit) -> QueueLimitReached:
     wait = get_settings().queue_limit_retry_after_seconds
+    who = f"Graph {order.graph_id}" if over.of == "graph" else f"Owner {order.owner!r}"
     return QueueLimitReached(
-        f"Graph {graph_id} already has {active} executions queued or running; "
-        f"its limit is {limit}. Try again in {wait} s.",
-        {"graph_id": str(graph_id), "active": active, "limit": limit},
+        f"{who} already has {over.active} executions queued or running; "
+        f"its limit is {over.limit}. Try again in {wait} s.",
+        {
+            "graph_id": str(order.graph_id),
+            "limit_of": over.of,
+            "active": over.active,
+            "limit": over.limit,
+        },
         headers={"Retry-After": str(wait)},
     )
 
 
 def _record(
-    orders: list[QueueOrder], specs: dict[uuid.UUID, GraphSpec]
+    orders: list[QueueOrder], specs: dict[uuid.UUID, graph_rows.OwnedSpec]
 ) -> list[dict[str, Any] | ServiceError]:
-    """Record what fits within its graph's limit, in one transaction; refuse the rest."""
+    """Record what fits within its graph's and its owner's limits, in one transaction;
+    refuse the rest. Another owner's graph is answered as if it did not exist."""
     answers: list[dict[str, Any] | ServiceError] = [_not_found(o.graph_id) for o in orders]
-    default_limit = get_settings().max_active_per_graph
+    settings = get_settings()
     candidates: list[queueing.Candidate] = []
     indexes: list[int] = []
     for index, order in enumerate(orders):
-        spec = specs.get(order.graph_id)
-        if spec is None:
+        found = specs.get(order.graph_id)
+        if found is None or found.owner != order.owner:
             continue
-        limit = spec.settings.max_active_executions or default_limit
+        spec = found.spec
+        limit = spec.settings.max_active_executions or settings.max_active_per_graph
         candidates.append(queueing.Candidate(order.graph_id, _row(order, spec), limit))
         indexes.append(index)
-    recorded = queueing.insert_within_limits(candidates)
-    for index, candidate, outcome in zip(indexes, candidates, recorded, strict=True):
+    recorded = queueing.insert_within_limits(candidates, settings.max_active_per_owner)
+    for index, outcome in zip(indexes, recorded, strict=True):
         if isinstance(outcome, queueing.OverLimit):
-            answers[index] = _limit_reached(candidate.graph_id, outcome.active, outcome.limit)
+            answers[index] = _limit_reached(orders[index], outcome)
         elif outcome is not None:
             answers[index] = outcome
     return answers
@@ -140,7 +150,7 @@ def _unpublished(execution_id: uuid.UUID, exc: Exception) -> BrokerUnavailable:
 
 def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
     """Queue a batch of executions: for each order, its execution's view or the refusal."""
-    answers = _record(orders, graph_rows.specs_of(o.graph_id for o in orders))
+    answers = _record(orders, graph_rows.owned_specs_of(o.graph_id for o in orders))
     for index, answer in enumerate(answers):
         if isinstance(answer, ServiceError):
             continue

@@ -10,6 +10,7 @@ from typing import Any
 
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import PRIORITY_RANK, Priority
+from execution_service.service.access import Principal
 from execution_service.service.refusals import (
     ExecutionFinished,
     ExecutionNotFound,
@@ -27,27 +28,34 @@ def _not_found(execution_id: uuid.UUID) -> ExecutionNotFound:
     return ExecutionNotFound(f"No execution with id {execution_id}")
 
 
-def get_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+def _owned_row(execution_id: uuid.UUID, caller: Principal) -> Any:
+    """The caller's execution's row; another owner's is answered as if it did not exist."""
     row = execution_reads.read_execution(execution_id)
-    if row is None:
+    if row is None or row.owner != caller.owner:
         raise _not_found(execution_id)
-    return execution_view(row)
+    return row
 
 
-def execution_events(execution_id: uuid.UUID) -> list[dict[str, Any]]:
-    history = execution_reads.read_history(execution_id)
+def get_execution(execution_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
+    return execution_view(_owned_row(execution_id, caller))
+
+
+def execution_events(execution_id: uuid.UUID, caller: Principal) -> list[dict[str, Any]]:
+    history = execution_reads.read_history(execution_id, caller.owner)
     if history is None:
         raise _not_found(execution_id)
     return [event_view(event) for event in history]
 
 
 def list_executions(
+    caller: Principal,
     status: Status | None = None,
     graph_id: uuid.UUID | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    """Newest first, keyset-paginated: ``next_cursor`` fetches the following page."""
+    """The caller's executions, newest first, keyset-paginated: ``next_cursor`` fetches
+    the following page."""
     after = None
     if cursor is not None:
         try:
@@ -55,13 +63,14 @@ def list_executions(
         except ValueError as exc:
             raise InvalidRequest("cursor: not a cursor this service handed out") from exc
     page, following = execution_reads.read_page(
-        status.value if status is not None else None, graph_id, limit, after
+        caller.owner, status.value if status is not None else None, graph_id, limit, after
     )
     return {"items": [execution_view(row) for row in page], "next_cursor": following}
 
 
-def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
+def cancel_execution(execution_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
     """Cancel a queued, retrying or running execution; idempotent on a cancelled one."""
+    _owned_row(execution_id, caller)  # an execution's owner never changes
     moved, execution = execution_changes.cancel(execution_id)
     if execution is None:
         raise _not_found(execution_id)
@@ -73,7 +82,9 @@ def cancel_execution(execution_id: uuid.UUID) -> dict[str, Any]:
     return execution_view(execution)
 
 
-def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, Any]:
+def change_priority(
+    execution_id: uuid.UUID, priority: Priority, caller: Principal
+) -> dict[str, Any]:
     """Raise the priority of a still-queued execution.
 
     Its message is already in the broker at the old priority and cannot be taken
@@ -85,6 +96,8 @@ def change_priority(execution_id: uuid.UUID, priority: Priority) -> dict[str, An
     """
 
     def decide(execution: Execution) -> str | None:
+        if execution.owner != caller.owner:
+            raise _not_found(execution_id)
         if execution.status != Status.QUEUED.value:
             raise ExecutionNotQueued(
                 f"Execution {execution_id} is {execution.status}; only a queued "

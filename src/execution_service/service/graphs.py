@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from execution_service.graph import GraphSpec
+from execution_service.service.access import Principal
 from execution_service.service.refusals import GraphNotFound
 from execution_service.service.views import graph_view
 from execution_service.store import graph_rows
@@ -15,19 +16,21 @@ def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
     return GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
 
 
-def create_graph(spec: GraphSpec) -> dict[str, Any]:
+def create_graph(spec: GraphSpec, caller: Principal) -> dict[str, Any]:
+    """Store a graph, owned by the caller's owner."""
     definition = spec.model_dump(mode="json", exclude_none=True)
-    return graph_view(graph_rows.insert_graph(spec.name, definition))
+    return graph_view(graph_rows.insert_graph(spec.name, definition, caller.owner))
 
 
-def get_graph(graph_id: uuid.UUID) -> dict[str, Any]:
-    graph = graph_rows.live_graph(graph_id)
+def get_graph(graph_id: uuid.UUID, caller: Principal) -> dict[str, Any]:
+    """The caller's graph (another owner's answers as if it did not exist)."""
+    graph = graph_rows.live_graph(graph_id, caller.owner)
     if graph is None:
         raise _not_found(graph_id)
     return graph_view(graph)
 
 
-def delete_graph(graph_id: uuid.UUID) -> None:
+def delete_graph(graph_id: uuid.UUID, caller: Principal) -> None:
     """Retire a graph: it can no longer be queued; executions already queued still run."""
-    if not graph_rows.retire_graph(graph_id):
+    if not graph_rows.retire_graph(graph_id, caller.owner):
         raise _not_found(graph_id)

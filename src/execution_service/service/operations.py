@@ -9,7 +9,8 @@ from typing import Any
 from execution_service.breaker import get_breaker
 from execution_service.config import get_settings
 from execution_service.priorities import Priority
-from execution_service.service.refusals import NotFound
+from execution_service.service.access import Principal
+from execution_service.service.refusals import Forbidden, NotFound
 from execution_service.status import Status
 from execution_service.store import queue_counts, worker_presence
 from execution_service.store.models import utcnow
@@ -28,15 +29,23 @@ def circuit_breaker_policy() -> dict[str, Any]:
     }
 
 
-def reset_circuit_breaker(name: str) -> None:
-    """Close a circuit by hand (an operator knows the provider is back)."""
+def reset_circuit_breaker(name: str, caller: Principal) -> None:
+    """Close a circuit by hand (an operator knows the provider is back): the circuits
+    are every owner's, so only an operator's (admin) key may."""
+    if not caller.admin:
+        raise Forbidden(
+            "Only an operator's key (execution-service keys create --admin) may reset a "
+            "circuit breaker.",
+            {"name": name},
+        )
     if not get_breaker().reset(name):
         raise NotFound(f"No circuit breaker named {name!r}", {"name": name})
 
 
-def queue_stats() -> dict[str, Any]:
+def queue_stats(caller: Principal) -> dict[str, Any]:
+    """The caller's executions, counted; the workers and circuits (shared by everyone)."""
     settings = get_settings()
-    counts = queue_counts.queue_counts(since=utcnow() - timedelta(minutes=1))
+    counts = queue_counts.queue_counts(caller.owner, since=utcnow() - timedelta(minutes=1))
     oldest = counts.oldest_queued_at
     age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
     online, slots = worker_presence.online(within=max(5.0, 5 * settings.reaper_interval))

@@ -64,3 +64,13 @@ class PriorityNotRaised(ServiceError):
 class NotFound(ServiceError):
     status = 404
     code = ErrorCode.NOT_FOUND
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = ErrorCode.FORBIDDEN

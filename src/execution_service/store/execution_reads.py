@@ -43,10 +43,12 @@ def read_execution(execution_id: uuid.UUID) -> Row[Any] | None:
     return read(lambda conn: conn.execute(_BY_ID, {"execution_id": execution_id}).first())
 
 
-def read_history(execution_id: uuid.UUID) -> list[ExecutionEvent] | None:
-    """An execution's status history, oldest first; None when there is no such execution."""
+def read_history(execution_id: uuid.UUID, owner: str) -> list[ExecutionEvent] | None:
+    """The owner's execution's status history, oldest first; None when the owner has no
+    such execution."""
     with read_scope() as session:
-        if session.get(Execution, execution_id) is None:
+        execution = session.get(Execution, execution_id)
+        if execution is None or execution.owner != owner:
             return None
         return list(
             session.scalars(
@@ -58,14 +60,15 @@ def read_history(execution_id: uuid.UUID) -> list[ExecutionEvent] | None:
 
 
 def read_page(
+    owner: str,
     status: str | None,
     graph_id: uuid.UUID | None,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
 ) -> tuple[list[Execution], str | None]:
-    """Up to ``limit`` executions newest first, after the position ``after`` (from a
-    cursor), and the cursor of the next page (None on the last page)."""
-    query = select(Execution)
+    """Up to ``limit`` of the owner's executions newest first, after the position
+    ``after`` (from a cursor), and the cursor of the next page (None on the last page)."""
+    query = select(Execution).where(Execution.owner == owner)
     if status is not None:
         query = query.where(Execution.status == status)
     if graph_id is not None:

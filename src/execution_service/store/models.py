@@ -1,4 +1,5 @@
-"""SQLAlchemy tables: graphs, executions and their append-only status history."""
+"""SQLAlchemy tables: owners and their API keys, graphs, executions and their append-only
+status history, the workers seen."""
 
 from __future__ import annotations
 
@@ -6,7 +7,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -39,12 +51,45 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime}
 
 
+LOCAL_OWNER = "local"
+"""The owner of rows made before owners existed, and of every request when the operator
+runs a local SQLite service with ``EXEC_AUTH=disabled``."""
+
+
+class Owner(Base):
+    """A tenant: what its keys create belongs to it, and only its keys see it."""
+
+    __tablename__ = "owners"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # queued + running executions allowed to this owner at once (None: the setting's)
+    max_active_executions: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A bearer key, stored only as its SHA-256 digest (the key itself is shown once)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(ForeignKey("owners.name"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # the key's first characters, so that an operator can tell keys apart in a listing
+    prefix: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Graph(Base):
     """A crew definition: agents, tasks and settings, validated at creation."""
 
     __tablename__ = "graphs"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner: Mapped[str] = mapped_column(ForeignKey("owners.name"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     definition: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -58,14 +103,18 @@ class Execution(Base):
     # few indexes: each status change adds an entry to every one (see migration 0006)
     __table_args__ = (
         Index("ix_executions_graph_created", "graph_id", "created_at"),
-        Index("ix_executions_created", "created_at", "id"),
+        # an owner's executions, newest first (see migration 0007)
+        Index("ix_executions_owner_created", "owner", "created_at", "id"),
         Index("ix_executions_graph_status", "graph_id", "status"),
         Index("ix_executions_status_finished", "status", "finished_at"),
-        # listing by status, newest first: one page read however many rows are stored
-        Index("ix_executions_status_created", "status", "created_at", "id"),
+        # listing by status, newest first: one page read however many rows are stored;
+        # and an owner's active count
+        Index("ix_executions_owner_status_created", "owner", "status", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # the graph's owner, kept on the row so that a read by id needs no join
+    owner: Mapped[str] = mapped_column(String(200))
     graph_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("graphs.id"))
     status: Mapped[str] = mapped_column(String(20))
     priority: Mapped[str] = mapped_column(String(10))

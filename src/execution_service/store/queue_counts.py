@@ -21,25 +21,31 @@ class QueueCounts:
     finished_since: dict[str, int]
 
 
-def queue_counts(since: datetime) -> QueueCounts:
+def queue_counts(owner: str, since: datetime) -> QueueCounts:
+    """The owner's executions, counted."""
+    mine = Execution.owner == owner
+    queued = Execution.status == Status.QUEUED.value
     with read_scope() as session:
         by_status = dict(
-            session.execute(select(Execution.status, func.count()).group_by(Execution.status)).all()
+            session.execute(
+                select(Execution.status, func.count()).where(mine).group_by(Execution.status)
+            ).all()
         )
         queued_by_priority = dict(
             session.execute(
                 select(Execution.priority, func.count())
-                .where(Execution.status == Status.QUEUED.value)
+                .where(mine, queued)
                 .group_by(Execution.priority)
             ).all()
         )
         oldest = session.execute(
-            select(func.min(Execution.created_at)).where(Execution.status == Status.QUEUED.value)
+            select(func.min(Execution.created_at)).where(mine, queued)
         ).scalar_one_or_none()
         finished = dict(
             session.execute(
                 select(Execution.status, func.count())
                 .where(
+                    mine,
                     Execution.status.in_([Status.COMPLETED.value, Status.FAILED.value]),
                     Execution.finished_at >= since,
                 )

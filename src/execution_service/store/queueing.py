@@ -1,7 +1,9 @@
-"""Recording queued executions, a batch at a time, within each graph's limit.
+"""Recording queued executions, a batch at a time, within each graph's limit and each
+owner's.
 
-One transaction per batch: each graph's lock, one count of its active executions, one
-multi-row insert of executions and one of their first history rows, one commit (see
+One transaction per batch: each owner's lock and one count of its active executions,
+each graph's lock and one count of its active executions, one multi-row insert of
+executions and one of their first history rows, one commit (see
 ``service/admission.py`` for why requests are batched).
 """
 
@@ -11,11 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, Uuid, bindparam, func, insert, select
+from sqlalchemy import String, Table, Uuid, bindparam, func, insert, select
 
 from execution_service.status import ACTIVE
 from execution_service.store.engine import session_scope
-from execution_service.store.models import Execution, ExecutionEvent, Graph
+from execution_service.store.models import Execution, ExecutionEvent, Graph, Owner
 
 _EXECUTIONS = cast(Table, Execution.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
@@ -25,9 +27,15 @@ _LOCK = (
     .where(Graph.id == _GRAPH_ID)
     .with_for_update(key_share=True)  # FOR NO KEY UPDATE
 )
-_COUNT_ACTIVE = select(func.count()).where(
-    Execution.graph_id == _GRAPH_ID, Execution.status.in_(sorted(s.value for s in ACTIVE))
+_ACTIVE = Execution.status.in_(sorted(s.value for s in ACTIVE))
+_COUNT_ACTIVE = select(func.count()).where(Execution.graph_id == _GRAPH_ID, _ACTIVE)
+_OWNER = bindparam("owner", type_=String())
+_LOCK_OWNER = (
+    select(Owner.max_active_executions)
+    .where(Owner.name == _OWNER)
+    .with_for_update(key_share=True)  # FOR NO KEY UPDATE
 )
+_COUNT_OWNER_ACTIVE = select(func.count()).where(Execution.owner == _OWNER, _ACTIVE)
 
 # every column of an execution: what a new one has no value for yet is None
 EXECUTION_COLUMNS: tuple[str, ...] = tuple(column.name for column in _EXECUTIONS.columns)
@@ -35,7 +43,8 @@ EXECUTION_COLUMNS: tuple[str, ...] = tuple(column.name for column in _EXECUTIONS
 
 @dataclass(frozen=True)
 class Candidate:
-    """An execution to queue: its graph, its row's values, the graph's limit."""
+    """An execution to queue: its graph, its row's values (``owner`` among them), the
+    graph's limit."""
 
     graph_id: uuid.UUID
     row: dict[str, Any]
@@ -44,23 +53,36 @@ class Candidate:
 
 @dataclass(frozen=True)
 class OverLimit:
-    """The graph already has ``active`` executions queued or running, its ``limit``."""
+    """The graph (``of="graph"``) or the owner (``of="owner"``) already has ``active``
+    executions queued or running, its ``limit``."""
 
     active: int
     limit: int
+    of: str = "graph"
 
 
 def insert_within_limits(
-    candidates: list[Candidate],
+    candidates: list[Candidate], owner_limit: int
 ) -> list[dict[str, Any] | OverLimit | None]:
-    """One transaction: lock the graphs, check their limits, insert what fits. For each
-    candidate: its row (inserted), :class:`OverLimit`, or None (no such live graph)."""
+    """One transaction: lock the owners and the graphs, check their limits (an owner's
+    own, else ``owner_limit``), insert what fits. For each candidate: its row
+    (inserted), :class:`OverLimit`, or None (no such live graph)."""
     answers: list[dict[str, Any] | OverLimit | None] = [None] * len(candidates)
     graph_ids = sorted({c.graph_id for c in candidates})
     if not graph_ids:
         return answers
     with session_scope() as session:
         conn = session.connection()
+        # the owners first, then the graphs, each in one order: no two batches wait
+        # for each other's locks in a cycle
+        owner_active: dict[str, int] = {}
+        owner_limits: dict[str, int] = {}
+        for owner in sorted({c.row["owner"] for c in candidates}):
+            own = conn.execute(_LOCK_OWNER, {"owner": owner}).first()
+            if own is None:
+                continue  # no such owner: its candidates are refused below
+            owner_limits[owner] = own.max_active_executions or owner_limit
+            owner_active[owner] = conn.execute(_COUNT_OWNER_ACTIVE, {"owner": owner}).scalar_one()
         # each graph's lock (FOR NO KEY UPDATE, taken in one order) serialises queueing
         # per graph across transactions and processes, so no limit can be overshot. The
         # count is a statement of its own, after the lock: on PostgreSQL a statement
@@ -73,12 +95,17 @@ def insert_within_limits(
                 active[graph_id] = conn.execute(_COUNT_ACTIVE, {"graph_id": graph_id}).scalar_one()
         rows: list[dict[str, Any]] = []
         for index, candidate in enumerate(candidates):
-            if candidate.graph_id not in active:
+            owner = candidate.row["owner"]
+            if candidate.graph_id not in active or owner not in owner_active:
                 continue
             if active[candidate.graph_id] >= candidate.limit:
                 answers[index] = OverLimit(active[candidate.graph_id], candidate.limit)
                 continue
+            if owner_active[owner] >= owner_limits[owner]:
+                answers[index] = OverLimit(owner_active[owner], owner_limits[owner], "owner")
+                continue
             active[candidate.graph_id] += 1
+            owner_active[owner] += 1
             rows.append(candidate.row)
             answers[index] = candidate.row
         if rows:
