@@ -124,6 +124,7 @@ class BenchStack:
             EXEC_BROKER_URL=self.broker_url,
             EXEC_QUEUE_NAME=queue,
             EXEC_DEFAULT_RUNNER="scripted",
+            EXEC_SCRIPTED_RUNNER_ENABLED="true",
             EXEC_WORKER_CONCURRENCY=str(self.options.concurrency),
             EXEC_WORKER_POOL="prefork",
             EXEC_API_WORKERS=str(self.options.api_workers),

@@ -12,8 +12,15 @@ the fixture lives as long as the feature:
   once, which takes seconds, and no scenario should pay for that;
 * at the end of the feature it stops the provider, even when a scenario failed.
 
+``@fixture.key_listener`` (``features/provider_policy.feature``) gives a feature a second
+fake provider outside the stacks' provider policy (``context.key_listener``), stopped
+with the feature.
+
 :func:`prepare_provider_keys` runs before the stack starts (worker processes inherit the
-keys); :func:`leftovers` reports a provider left running, for the end-of-run check.
+keys, among them a standard ``OPENAI_API_KEY`` the model library could fall back to); the
+fake provider serves on the port reserved for it (``fake_llm.reserve_endpoint``), the one
+the stacks' provider policy allows; :func:`leftovers` reports a provider left running, for
+the end-of-run check.
 """
 
 from __future__ import annotations
@@ -30,7 +37,15 @@ from hamcrest import has_length
 
 from .builders.graph_definitions import one_agent_crew
 from .client import ApiClient
-from .faults.fake_llm import KEY_ENV, MISSING_KEY_ENV, WRONG_KEY_ENV, FakeLLM
+from .faults.fake_llm import (
+    KEY_ENV,
+    MISSING_KEY_ENV,
+    STANDARD_KEY_ENV,
+    WRONG_KEY_ENV,
+    FakeLLM,
+    reserve_endpoint,
+    reserved_port,
+)
 from .matchers import is_finished
 from .polling import eventually
 from .stacks import Stack
@@ -54,7 +69,9 @@ def prepare_provider_keys() -> None:
     """Provider keys for this run, in the environment workers are started with."""
     os.environ[KEY_ENV] = f"sk-fake-{secrets.token_hex(16)}"
     os.environ[WRONG_KEY_ENV] = f"sk-wrong-{secrets.token_hex(16)}"
+    os.environ[STANDARD_KEY_ENV] = f"sk-worker-{secrets.token_hex(16)}"
     os.environ.pop(MISSING_KEY_ENV, None)
+    reserve_endpoint()
 
 
 def _skip_without_crewai(context: Any) -> None:
@@ -73,7 +90,7 @@ def fake_model_provider(context: Any) -> Iterator[FakeLLM | None]:
         yield None
         return
     fake = FakeLLM(api_key=os.environ.get(KEY_ENV) or None)
-    fake.start()
+    fake.start(port=reserved_port())
     _providers.append(fake)
     try:
         if not _warmed_up:
@@ -82,6 +99,21 @@ def fake_model_provider(context: Any) -> Iterator[FakeLLM | None]:
         yield fake
     finally:
         fake.stop()
+
+
+@fixture
+def key_listener(context: Any) -> Iterator[FakeLLM]:
+    """A listener outside the stacks' provider policy (``features/provider_policy.feature``):
+    a second fake provider, on a port of its own, recording every key sent to it. It
+    accepts the workers' key, as a collector of keys would."""
+    listener = FakeLLM(api_key=os.environ.get(KEY_ENV) or None)
+    listener.start()
+    _providers.append(listener)
+    try:
+        context.key_listener = listener
+        yield listener
+    finally:
+        listener.stop()
 
 
 def _warm_up(stack: Stack, fake: FakeLLM) -> None:
@@ -116,5 +148,6 @@ def leftovers() -> list[str]:
 
 FIXTURES: dict[str, Callable[..., Any]] = {
     "fixture.fake_model_provider": fake_model_provider,
+    "fixture.key_listener": key_listener,
 }
 """The fixture tags the features may use, for ``behave.fixture.use_fixture_by_tag``."""

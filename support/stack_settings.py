@@ -1,11 +1,35 @@
-"""Service settings both test stacks run with (short cool-downs, fast stop checks)."""
+"""Service settings both test stacks run with (short cool-downs, fast stop checks, the
+scripted runner enabled, and the provider policy the suite's crews need).
+
+The provider policy names the endpoints the suite's graphs point at: the scripted crews'
+provider (never called: it names the circuit breaker), the fake model provider and the
+URL where connections are refused (``support/faults/fake_llm.py``). The two loopback
+ports are reserved when this module is first imported, before any stack starts: the
+services stack's processes read their settings once, at start.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from .builders.graph_definitions import PROVIDER
+from .faults.fake_llm import KEY_ENV, MISSING_KEY_ENV, WRONG_KEY_ENV, refused_url, reserve_endpoint
+
+PROVIDER_POLICY: dict[str, Any] = {
+    "endpoints": {
+        PROVIDER: [],
+        reserve_endpoint(): [KEY_ENV, WRONG_KEY_ENV, MISSING_KEY_ENV],
+        refused_url(): [KEY_ENV],
+    },
+    "keys_without_base_url": [],
+}
+"""What the suite's graphs may name: any other ``base_url`` or key is refused."""
 
 OVERRIDES: dict[str, Any] = {
     "default_runner": "scripted",  # graphs without a "runner" run the scripted crew
+    "scripted_runner_enabled": True,
+    "provider_policy": PROVIDER_POLICY,
     "stop_check_interval": 0.02,
     "stop_grace_seconds": 0.3,
     "heartbeat_interval": 0.5,
@@ -17,5 +41,9 @@ OVERRIDES: dict[str, Any] = {
 
 
 def as_environment() -> dict[str, str]:
-    """The same settings as ``EXEC_*`` variables, for service processes."""
-    return {f"EXEC_{key.upper()}": str(value) for key, value in OVERRIDES.items()}
+    """The same settings as ``EXEC_*`` variables, for service processes (JSON where the
+    value is not a plain number or string)."""
+    return {
+        f"EXEC_{key.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in OVERRIDES.items()
+    }

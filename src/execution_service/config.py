@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from execution_service.provider_policy import ProviderPolicy
+
 
 def _default_database_url() -> str:
     folder = Path(tempfile.gettempdir()) / "crew-execution"
@@ -21,6 +23,22 @@ class Settings(BaseSettings):
 
     Every field can be set by an environment variable ``EXEC_<FIELD>``,
     e.g. ``EXEC_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/crew``.
+
+    ``provider_policy`` (``EXEC_PROVIDER_POLICY``, JSON) is the operator's list of the
+    model endpoints the workers' keys may be sent to, each with the key variables
+    allowed there, and the key variables a graph naming no ``base_url`` may use::
+
+        EXEC_PROVIDER_POLICY='{"endpoints": {"https://api.openai.com/v1": ["OPENAI_API_KEY"],
+                                             "http://127.0.0.1:11434/v1": []},
+                               "keys_without_base_url": ["OPENAI_API_KEY"]}'
+
+    Default: no endpoint and no key variable, so a graph may name neither a
+    ``base_url`` nor an ``api_key_env`` (its models go to their providers' own
+    endpoints with the library's standard keys). See ``provider_policy.py``.
+
+    ``scripted_runner_enabled`` (``EXEC_SCRIPTED_RUNNER_ENABLED``, default false): only
+    then may a graph name ``"runner": "scripted"`` or carry a ``script``, and only then
+    may ``default_runner`` be ``"scripted"`` (otherwise the settings are refused at start).
     """
 
     model_config = SettingsConfigDict(env_prefix="EXEC_", extra="ignore")
@@ -39,6 +57,10 @@ class Settings(BaseSettings):
     # the crew library for a graph that names none in its ``runner``: "crewai" (the real
     # library) or "scripted" (the stand-in that follows the graph's ``script``)
     default_runner: Literal["crewai", "scripted"] = "crewai"
+    # the scripted stand-in (tests, the demo): off in production
+    scripted_runner_enabled: bool = False
+    # which model endpoints the workers' keys may go to (see the docstring)
+    provider_policy: ProviderPolicy = Field(default_factory=ProviderPolicy)
     # where crewai keeps its files (HOME, XDG_DATA_HOME and CREWAI_STORAGE_DIR point here
     # in a worker); default: <temp folder>/crew-execution-<uid>/crewai
     crewai_home: str | None = None
@@ -85,6 +107,15 @@ class Settings(BaseSettings):
                 "EXEC_AUTH=disabled is for a local SQLite service only; with a "
                 "shared database every request must carry an API key "
                 "(execution-service keys create --owner NAME)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _scripted_default_needs_the_switch(self) -> Settings:
+        if self.default_runner == "scripted" and not self.scripted_runner_enabled:
+            raise ValueError(
+                "EXEC_DEFAULT_RUNNER=scripted needs the scripted runner enabled "
+                "(EXEC_SCRIPTED_RUNNER_ENABLED=true)"
             )
         return self
 

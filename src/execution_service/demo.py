@@ -65,6 +65,7 @@ def run_demo(data_dir: Path, topic: str = "octopuses", timeout: float = 60.0) ->
         database_url=f"sqlite:///{data_dir / 'demo.sqlite3'}",
         broker_url="prioritymemory://",
         default_runner="scripted",
+        scripted_runner_enabled=True,  # the demo's crew is the scripted stand-in
         log_level="WARNING",
     )
     stack = EmbeddedStack(settings)

@@ -16,10 +16,19 @@ It checks the ``Authorization`` header against the key it was given (the workers
 the same key from their environment, :data:`KEY_ENV`), and, like a careless
 real provider, echoes a wrong key back in its 401 message: the suite then proves the
 service never shows or stores it. Every request is recorded (:class:`Request`); the
-record keeps whether a key was sent and whether it was right, never the key itself.
+record keeps whether a key was sent, whether it was right, and a fingerprint of what
+the ``Authorization`` header carried (:func:`fingerprint`), never the key itself: a
+scenario tells which key arrived by comparing fingerprints.
+
+The provider policy of the test stacks (``support/stack_settings.py``) must name the
+fake provider's URL before the stack starts (worker processes read it once):
+:func:`reserve_endpoint` holds a port for the whole run, and :meth:`FakeLLM.start`
+on that port serves there while the reservation keeps anyone else off it between
+features.
 
 A refused connection is not something a listening server can do: :func:`refused_url`
-gives the URL of a loopback port nobody listens on.
+gives the URL of a loopback port nobody listens on (held for the run, like the fake
+provider's own port, so the stacks' provider policy can name both).
 
 The ``@crewai`` features get one per feature from the fixture tag
 ``@fixture.fake_model_provider`` (``support/fixtures.py``); ``python -m
@@ -29,6 +38,7 @@ support.faults.fake_llm`` serves one by hand.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import secrets
 import select
@@ -46,6 +56,9 @@ WRONG_KEY_ENV = "CREW_EXEC_FAKE_LLM_WRONG_KEY"
 """A key the fake provider rejects, for the same purpose."""
 MISSING_KEY_ENV = "CREW_EXEC_FAKE_LLM_MISSING_KEY"
 """A variable no worker has."""
+STANDARD_KEY_ENV = "OPENAI_API_KEY"
+"""The key the model library falls back to for an OpenAI-style model that names none;
+the suite gives its workers one, to show it never leaves them for a graph's URL."""
 
 MODEL = "gpt-4o-mini"
 DEFAULT_ANSWER = "Done."
@@ -97,6 +110,12 @@ class Request:
     stream: bool
     reply: str  # "answer", "tool_call", "error 429", "hang", "unauthorized", ...
     user_agent: str
+    key_fingerprint: str = ""  # fingerprint(the key sent), "" when none was sent
+
+
+def fingerprint(key: str) -> str:
+    """What the provider keeps of a key it was sent: enough to tell keys apart."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def _prompt(body: dict[str, Any]) -> str:
@@ -110,12 +129,36 @@ def _prompt(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def refused_url() -> str:
-    """A base URL on a loopback port nobody listens on: connections are refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+_reservations: dict[str, socket.socket] = {}
+
+
+def _reserve(name: str) -> int:
+    """A loopback port bound for the whole run (``SO_REUSEADDR``, never listening):
+    nobody else can bind it nor get it as an outgoing connection's port; connecting to
+    it is refused until a server of ours (which also sets ``SO_REUSEADDR``) listens."""
+    if name not in _reservations:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+        _reservations[name] = sock
+    return int(_reservations[name].getsockname()[1])
+
+
+def reserve_endpoint() -> str:
+    """The base URL the fake provider serves at in this run (:meth:`FakeLLM.start` with
+    :func:`reserved_port`), its port held from now on, feature after feature."""
+    return f"http://127.0.0.1:{_reserve('provider')}/v1"
+
+
+def reserved_port() -> int:
+    """The port :func:`reserve_endpoint` holds (0: none reserved, so any free port)."""
+    return _reserve("provider") if "provider" in _reservations else 0
+
+
+def refused_url() -> str:
+    """A base URL on a loopback port nobody listens on: connections are refused. The
+    same for the whole run, so the test stacks' provider policy can allow it."""
+    return f"http://127.0.0.1:{_reserve('refused')}/v1"
 
 
 class FakeLLM:
@@ -319,6 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
                     stream=bool(body.get("stream")),
                     reply=reply,
                     user_agent=self.headers.get("User-Agent") or "",
+                    key_fingerprint=fingerprint(sent) if sent else "",
                 )
             )
 

@@ -29,6 +29,7 @@ EXPECTED: dict[ErrorCode, tuple[Category, bool]] = {
     ErrorCode.NETWORK_ERROR: (T, True),
     ErrorCode.PROVIDER_AUTH_FAILED: (P, False),
     ErrorCode.PROVIDER_KEY_MISSING: (P, False),
+    ErrorCode.PROVIDER_NOT_ALLOWED: (P, False),
     ErrorCode.PROVIDER_PERMISSION_DENIED: (P, False),
     ErrorCode.MODEL_NOT_FOUND: (P, False),
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: (P, False),

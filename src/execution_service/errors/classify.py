@@ -19,6 +19,8 @@ from execution_service.errors.exceptions import (
     CrewFailure,
     CrewOutputInvalid,
     ProviderKeyMissing,
+    ProviderNotAllowed,
+    RunnerNotEnabled,
 )
 from execution_service.errors.redact import redact
 
@@ -109,6 +111,10 @@ def _specific(exc: BaseException) -> ErrorCode | None:
         return ErrorCode.CREW_OUTPUT_INVALID
     if isinstance(exc, ProviderKeyMissing):
         return ErrorCode.PROVIDER_KEY_MISSING
+    if isinstance(exc, ProviderNotAllowed):
+        return ErrorCode.PROVIDER_NOT_ALLOWED
+    if isinstance(exc, RunnerNotEnabled):
+        return ErrorCode.GRAPH_INVALID
     if (
         "ContextWindowExceededError" in names
         or "LLMContextLengthExceededError" in names

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     NETWORK_ERROR = "NETWORK_ERROR"
     PROVIDER_AUTH_FAILED = "PROVIDER_AUTH_FAILED"
     PROVIDER_KEY_MISSING = "PROVIDER_KEY_MISSING"
+    PROVIDER_NOT_ALLOWED = "PROVIDER_NOT_ALLOWED"
     PROVIDER_PERMISSION_DENIED = "PROVIDER_PERMISSION_DENIED"
     MODEL_NOT_FOUND = "MODEL_NOT_FOUND"
     CONTEXT_LENGTH_EXCEEDED = "CONTEXT_LENGTH_EXCEEDED"
@@ -93,6 +94,11 @@ CODES: dict[ErrorCode, tuple[Category, bool, str]] = {
     ErrorCode.NETWORK_ERROR: (T, True, "The model provider could not be reached."),
     ErrorCode.PROVIDER_AUTH_FAILED: (P, False, "The model provider rejected the credentials."),
     ErrorCode.PROVIDER_KEY_MISSING: (P, False, "The worker has no key for the model provider."),
+    ErrorCode.PROVIDER_NOT_ALLOWED: (
+        P,
+        False,
+        "The graph's model endpoint or key is not one the operator allows.",
+    ),
     ErrorCode.PROVIDER_PERMISSION_DENIED: (P, False, "The credentials may not use this model."),
     ErrorCode.MODEL_NOT_FOUND: (P, False, "The model provider does not know the requested model."),
     ErrorCode.CONTEXT_LENGTH_EXCEEDED: (P, False, "The prompt is longer than the model's context."),

@@ -21,6 +21,15 @@ class ProviderKeyMissing(Exception):
     """The graph names an environment variable for its provider key that the worker lacks."""
 
 
+class ProviderNotAllowed(Exception):
+    """The graph names a model endpoint or key outside the worker's provider policy;
+    nothing was sent (the policy may have narrowed since the graph was stored)."""
+
+
+class RunnerNotEnabled(Exception):
+    """The graph needs the scripted runner, which this worker's operator has not enabled."""
+
+
 class CircuitOpen(Exception):
     """The circuit breaker refused the call; nothing was sent to the provider."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from execution_service.config import get_settings
 from execution_service.graph import GraphSpec
+from execution_service.provider_policy import provider_refusals, scripted_refusals
 from execution_service.service.access import Principal
-from execution_service.service.refusals import GraphNotFound
+from execution_service.service.refusals import GraphNotFound, InvalidRequest
 from execution_service.service.views import graph_view
 from execution_service.store import graph_rows
 
@@ -16,8 +18,23 @@ def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
     return GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
 
 
+def refuse_what_the_operator_forbids(spec: GraphSpec) -> None:
+    """422 naming each field the operator's settings do not allow: a model endpoint or
+    key outside the provider policy, the scripted crew where it is not enabled."""
+    settings = get_settings()
+    refused = scripted_refusals(spec, settings.scripted_runner_enabled)
+    refused += provider_refusals(settings.provider_policy, spec)
+    if refused:
+        raise InvalidRequest(
+            "; ".join(f"{r.field}: {r.message}" for r in refused),
+            [{"field": r.field, "message": r.message} for r in refused],
+        )
+
+
 def create_graph(spec: GraphSpec, caller: Principal) -> dict[str, Any]:
-    """Store a graph, owned by the caller's owner."""
+    """Store a graph, owned by the caller's owner (refused, nothing stored, if the
+    operator's settings forbid any of it)."""
+    refuse_what_the_operator_forbids(spec)
     definition = spec.model_dump(mode="json", exclude_none=True)
     return graph_view(graph_rows.insert_graph(spec.name, definition, caller.owner))
 

@@ -14,6 +14,13 @@ own down: the openai SDK's (``LLM(max_retries=0)``), the agent's re-runs of a
 failed task (``Agent(max_retry_limit=0)``) and crewai's 429 retry loop (three tries,
 no setting; switched off for the crew's context through the context variable
 crewai itself uses to avoid nesting that loop). See the README for what remains.
+
+Before anything is built, the graph is checked against this worker's settings
+(:meth:`CrewAIRunner.check`): its models' endpoints and keys against the provider
+policy (``PROVIDER_NOT_ALLOWED``; no key is read), and the scripted crew against
+the switch that enables it. A model at a ``base_url`` that names no key gets a
+placeholder key, so the model library never falls back to the worker's own key
+(``OPENAI_API_KEY`` and the like) for a URL the graph chose.
 """
 
 from __future__ import annotations
@@ -29,8 +36,21 @@ from execution_service.config import get_settings
 from execution_service.crews.crewai.events import CrewRun, active_run
 from execution_service.crews.crewai.loading import Library, load_library
 from execution_service.crews.interface import RunHooks, Runner, RunResult, StopRequested
-from execution_service.errors.exceptions import CrewFailure, CrewOutputInvalid, ProviderKeyMissing
+from execution_service.errors.exceptions import (
+    CrewFailure,
+    CrewOutputInvalid,
+    ProviderKeyMissing,
+    ProviderNotAllowed,
+    RunnerNotEnabled,
+)
 from execution_service.graph import GraphSpec, LLMSpec
+from execution_service.provider_policy import (
+    PLACEHOLDER_KEY,
+    needs_placeholder,
+    normalise,
+    provider_refusals,
+    scripted_refusals,
+)
 
 
 @cache
@@ -44,6 +64,16 @@ def get_runner() -> Runner:
 class CrewAIRunner:
     """The runner: one per process (:func:`get_runner`), for every graph."""
 
+    def check(self, spec: GraphSpec) -> None:
+        """Refuse a graph this worker's settings do not allow, before anything is built."""
+        settings = get_settings()
+        refused = scripted_refusals(spec, settings.scripted_runner_enabled)
+        if refused:
+            raise RunnerNotEnabled("; ".join(f"{r.field}: {r.message}" for r in refused))
+        refused = provider_refusals(settings.provider_policy, spec)
+        if refused:
+            raise ProviderNotAllowed("; ".join(f"{r.field}: {r.message}" for r in refused))
+
     def library_for(self, spec: GraphSpec) -> Library:
         """The graph's ``runner``, else the worker's ``default_runner`` setting."""
         return load_library(spec.runner or get_settings().default_runner)
@@ -53,7 +83,7 @@ class CrewAIRunner:
             return None
         options: dict[str, Any] = {"model": spec.model, "max_retries": 0}
         if spec.base_url:
-            options["base_url"] = spec.base_url
+            options["base_url"] = normalise(spec.base_url)  # the URL the policy allowed
         if spec.api_key_env:
             key = os.environ.get(spec.api_key_env)
             if not key:
@@ -62,6 +92,9 @@ class CrewAIRunner:
                     "is not set on the worker"
                 )
             options["api_key"] = key
+        elif needs_placeholder(spec):
+            # never the library's fallback (the worker's OPENAI_API_KEY...) for this URL
+            options["api_key"] = PLACEHOLDER_KEY
         if spec.temperature is not None:
             options["temperature"] = spec.temperature
         # a bounded model call: a stopped crew's abandoned call must not hold its
@@ -116,6 +149,7 @@ class CrewAIRunner:
         )
 
     def run(self, spec: GraphSpec, inputs: dict[str, Any], hooks: RunHooks) -> RunResult:
+        self.check(spec)
         library = self.library_for(spec)
         run = CrewRun(spec, hooks, library.abort)
         crew = self.build(library, spec, run)
