@@ -6,6 +6,7 @@ document here, with the limits that come from the running settings:
 
 - 401 ``UNAUTHENTICATED`` (with ``WWW-Authenticate``) on every ``/api/v1`` operation;
 - 413 ``BODY_TOO_LARGE`` on every operation (``settings.max_body_bytes``);
+- this API's error body for 422 where FastAPI would document its own;
 - the queue request's ``timeout_seconds``/``queue_timeout_seconds`` maximum
   (``settings.max_timeout_seconds``) and its inputs' size (``settings.max_inputs_bytes``).
 
@@ -248,6 +249,9 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
+            # FastAPI's own 422 (for a route that documents none) is not this API's body
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                responses["422"] = _error_response(422, _ERRORS[422])
             if path.startswith("/api/v1/"):
                 responses.setdefault("401", _error_response(401, _ERRORS[401]))
             responses.setdefault(
@@ -273,6 +277,10 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
             f"The crew's inputs: at most {settings.max_inputs_bytes} bytes as compact "
             "UTF-8 JSON (max_inputs_bytes); no NUL character, no number that is not finite."
         )
+    schemas = document.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" not in str(document.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
     info = document.setdefault("info", {})
     info["x-max-body-bytes"] = body_limit
     return document
