@@ -63,3 +63,10 @@ def says_when_to_retry(w: World) -> None:
     assert w.response is not None
     assert_that(w.response, is_error(429, "QUEUE_LIMIT_REACHED"))
     assert_that(int(w.response.headers["Retry-After"]), greater_than(0))
+
+
+def allows_exactly(w: World, methods: str) -> None:
+    """The last answer's ``Allow`` names exactly these methods (any order)."""
+    assert w.response is not None
+    allowed = {m.strip() for m in (w.response.headers["Allow"] or "").split(",") if m.strip()}
+    assert_that(allowed, equal_to({m.strip() for m in methods.split(",")}))

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     default_retry_base_delay: float = 1.0
     default_retry_max_delay: float = 60.0
     max_inputs_bytes: int = 64 * 1024
+    # a request body larger than this is refused (413 BODY_TOO_LARGE) before it is parsed
+    max_body_bytes: int = 1024 * 1024
     # a model call without a timeout of its own (graph: agents[].llm.timeout_seconds)
     default_llm_timeout_seconds: float = 120.0
     # queued + running executions allowed per graph unless its settings say otherwise

@@ -4,29 +4,48 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from execution_service.crews.scripted.script import CrewScript
+from execution_service.crews.scripted.script import NUMBER_ONLY, CrewScript, Integer, storable
 from execution_service.crews.tools import TOOLS, unknown_tools
 
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Every limit here is in the OpenAPI document (maxLength, maxItems, minimum, maximum);
+# the request body as a whole is limited too (settings.max_body_bytes).
+Text = Annotated[str, Field(min_length=1, max_length=10_000), AfterValidator(storable)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable)]
+ToolName = Annotated[Name, Field(json_schema_extra={"enum": sorted(TOOLS)})]
+# the shortest timeout anything accepts: less is no time at all (5e-324 s was accepted)
+MIN_TIMEOUT_SECONDS = 0.01
+MAX_TIMEOUT_SECONDS = 24 * 3600.0
+MAX_AGENTS = 50
+MAX_TASKS = 200
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a boolean or a string is not a number, a number is not a boolean
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LLMSpec(_Strict):
     """Which model an agent talks to. The key is named, never stored: ``api_key_env``."""
 
     model: Name
-    base_url: str | None = None
+    base_url: (
+        Annotated[str, Field(min_length=1, max_length=2_000), AfterValidator(storable)] | None
+    ) = None
     # only a variable that holds a key may be named: a graph must not be able to send
     # the worker's other settings (database URL, broker URL) to a provider it chose
-    api_key_env: str | None = Field(
-        default=None, max_length=200, pattern=r"^[A-Z][A-Z0-9_]*_(KEY|TOKEN)$"
-    )
+    api_key_env: (
+        Annotated[
+            str,
+            Field(
+                max_length=200,
+                pattern=r"^[A-Z][A-Z0-9_]*_(KEY|TOKEN)$",
+                json_schema_extra={"not": {"pattern": "^EXEC_"}},
+            ),
+        ]
+        | None
+    ) = None
 
     @field_validator("api_key_env")
     @classmethod
@@ -36,7 +55,9 @@ class LLMSpec(_Strict):
         return value
 
     temperature: float | None = Field(default=None, ge=0, le=2)
-    timeout_seconds: float | None = Field(default=None, gt=0)
+    timeout_seconds: float | None = Field(
+        default=None, ge=MIN_TIMEOUT_SECONDS, le=MAX_TIMEOUT_SECONDS
+    )
 
 
 class AgentSpec(_Strict):
@@ -44,7 +65,7 @@ class AgentSpec(_Strict):
     goal: Text
     backstory: Text
     llm: LLMSpec | None = None
-    tools: list[Name] = Field(default_factory=list, max_length=50)
+    tools: list[ToolName] = Field(default_factory=list, max_length=50)
 
     @field_validator("tools")
     @classmethod
@@ -62,22 +83,26 @@ class TaskSpec(_Strict):
     description: Text
     expected_output: Text
     agent: Name
-    context: list[Name] = Field(default_factory=list)
+    context: list[Name] = Field(default_factory=list, max_length=MAX_TASKS)
 
 
 class RetryPolicy(_Strict):
     """How often, and how patiently, a failed execution is tried again."""
 
-    max_attempts: int = Field(default=3, ge=1, le=20)
+    max_attempts: Integer = Field(default=3, ge=1, le=20)
     base_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
     max_delay_seconds: float = Field(default=60.0, ge=0, le=24 * 3600)
     jitter: float = Field(default=0.5, ge=0, le=1)
 
 
 class GraphSettings(_Strict):
-    timeout_seconds: float | None = Field(default=None, gt=0, le=24 * 3600)
+    timeout_seconds: float | None = Field(
+        default=None, ge=MIN_TIMEOUT_SECONDS, le=MAX_TIMEOUT_SECONDS
+    )
     # at most this many executions of the graph queued or running at once
-    max_active_executions: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_active_executions: (
+        Annotated[int, Field(strict=False, ge=1, le=1_000_000), NUMBER_ONLY] | None
+    ) = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     # what a failing tool does to the crew (crewai's tool_failure_policy): "warn" feeds
     # the error to the agent and goes on (crewai's default), "raise" fails the crew
@@ -87,9 +112,9 @@ class GraphSettings(_Strict):
 
 class GraphSpec(_Strict):
     name: Name
-    description: str | None = Field(default=None, max_length=10_000)
-    agents: list[AgentSpec] = Field(min_length=1, max_length=50)
-    tasks: list[TaskSpec] = Field(min_length=1, max_length=200)
+    description: Annotated[str, Field(max_length=10_000), AfterValidator(storable)] | None = None
+    agents: list[AgentSpec] = Field(min_length=1, max_length=MAX_AGENTS)
+    tasks: list[TaskSpec] = Field(min_length=1, max_length=MAX_TASKS)
     process: Literal["sequential", "hierarchical"] = "sequential"
     # the model that manages a hierarchical crew (default: the first agent's)
     manager_llm: LLMSpec | None = None

@@ -7,6 +7,8 @@ them by name and checks the refusal.
 from __future__ import annotations
 
 import copy
+import http.client
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +39,50 @@ def _queue(body: Any = None, raw: bytes | None = None, graph_id: str | None = No
         return w.api.raw("POST", path, json=body)
 
     return send
+
+
+# larger than the service's max_body_bytes (1 MiB unless a stack says otherwise)
+OVER_BODY_LIMIT = 1024 * 1024 + 1
+
+
+def _too_large_graph(w: World) -> Response:
+    """A graph whose goal alone is past the body limit, announced by its Content-Length."""
+    body = copy.deepcopy(graph_definition(tasks=2))
+    body["agents"][0]["goal"] = "x" * OVER_BODY_LIMIT
+    return w.api.raw("POST", "/api/v1/graphs", json=body)
+
+
+def _chunked_queue_request(w: World) -> Response:
+    """An execution request past the body limit, sent in chunks with no Content-Length,
+    so the service learns its size only by reading it."""
+    inputs = {"text": "x" * OVER_BODY_LIMIT}
+    data = json.dumps({"inputs": inputs}).encode()
+    path = f"/api/v1/graphs/{w.the_graph()['id']}/executions"
+    conn = http.client.HTTPConnection(w.api.http.host, w.api.http.port, timeout=15)
+    try:
+        chunks = (data[i : i + 64 * 1024] for i in range(0, len(data), 64 * 1024))
+        # no key needed: the body's size is checked before anything else
+        headers = {"Content-Type": "application/json"}
+        conn.request(
+            "POST", w.api.http.prefix + path, body=chunks, headers=headers, encode_chunked=True
+        )
+        answer = conn.getresponse()
+        return Response("POST", w.api.base_url + path, answer.status, answer.headers, answer.read())
+    finally:
+        conn.close()
+
+
+def _graph_with_many(key: str, count: int) -> Callable[[dict[str, Any]], None]:
+    """``count`` agents or tasks, each agent with its own role and each task for one."""
+
+    def change(g: dict[str, Any]) -> None:
+        if key == "agents":
+            g["agents"] = [{**g["agents"][0], "role": f"agent {i}"} for i in range(count)]
+        else:
+            g["tasks"] = [{**g["tasks"][0], "name": f"t{i}", "context": []} for i in range(count)]
+            g["script"]["tasks"] = []
+
+    return change
 
 
 def _get(path: Callable[[], str], method: str = "GET") -> Send:
@@ -86,6 +132,39 @@ CATALOGUE: dict[str, Send] = {
     "a listing with a limit of 0": _get(lambda: "/api/v1/executions?limit=0"),
     "a listing with an unknown status": _get(lambda: "/api/v1/executions?status=sleeping"),
     "a listing with a forged cursor": _get(lambda: "/api/v1/executions?cursor=bm90LWEtY3Vyc29y"),
+    # limits (features/request_limits.feature)
+    "a graph definition larger than the body limit": _too_large_graph,
+    "an execution request larger than the body limit, sent in chunks": _chunked_queue_request,
+    "a graph with 51 agents": _graph(_graph_with_many("agents", 51)),
+    "a graph with 201 tasks": _graph(_graph_with_many("tasks", 201)),
+    "a graph whose agent's goal is 10001 characters long": _graph(
+        lambda g: g["agents"][0].update(goal="x" * 10_001)
+    ),
+    "a graph whose task's context names 201 tasks": _graph(
+        lambda g: g["tasks"][1].update(context=["task 1"] * 201)
+    ),
+    "a graph whose scripted output is 100001 characters long": _graph(
+        lambda g: g["script"]["default"].update(output="x" * 100_001)
+    ),
+    "a listing of 501 executions per page": _get(lambda: "/api/v1/executions?limit=501"),
+    "a graph whose scripted step time is a boolean": _graph(
+        lambda g: g["script"]["default"].update(step_seconds=False)
+    ),
+    "a graph whose timeout is a text": _graph(
+        lambda g: g.update(settings={"timeout_seconds": "60"})
+    ),
+    "a graph whose retry count is a boolean": _graph(
+        lambda g: g.update(settings={"retry": {"max_attempts": True}})
+    ),
+    "a graph whose timeout is 5e-324 seconds": _graph(
+        lambda g: g.update(settings={"timeout_seconds": 5e-324})
+    ),
+    "a graph whose name holds a NUL character": _graph(lambda g: g.update(name="a\x00b")),
+    "an execution whose timeout is a boolean": _queue({"timeout_seconds": True}),
+    "an execution whose queue timeout is a text": _queue({"queue_timeout_seconds": "5"}),
+    "an execution whose timeout is 5e-324 seconds": _queue({"timeout_seconds": 5e-324}),
+    "an execution whose inputs hold a NUL character": _queue({"inputs": {"topic": "a\x00b"}}),
+    "a PUT to the graph": lambda w: w.api.raw("PUT", f"/api/v1/graphs/{w.the_graph()['id']}"),
 }
 
 

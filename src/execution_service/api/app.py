@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from execution_service import __version__
-from execution_service.api import error_handlers, routes
+from execution_service.api import error_handlers, openapi, routes
+from execution_service.api.limits import BodyLimit
+from execution_service.config import get_settings
 
 
 def create_app() -> FastAPI:
@@ -15,6 +17,8 @@ def create_app() -> FastAPI:
         description="Queue, watch and cancel executions of CrewAI crews.",
     )
     error_handlers.install(app)
+    openapi.install(app)
+    app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
     app.include_router(routes.health)
     app.include_router(routes.router)
     return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from execution_service.errors.codes import ErrorCode
 from execution_service.service.refusals import ServiceError
@@ -53,13 +55,43 @@ def _service(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _documented_methods(app: Any) -> list[tuple[re.Pattern[str], set[str]]]:
+    """Each documented path's pattern and methods, from the OpenAPI document (built once
+    per app)."""
+    table = getattr(app.state, "documented_methods", None)
+    if table is None:
+        table = [
+            (compile_path(path)[0], {method.upper() for method in operations})
+            for path, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.documented_methods = table
+    return table
+
+
+def allowed_methods(request: Request, first_route: str | None) -> str:
+    """Every method the request's path answers, for a 405's ``Allow``: Starlette names
+    only the first matching route's (``first_route``), and a path such as
+    ``/graphs/{id}`` has one route for GET and another for DELETE."""
+    methods = {m.strip() for m in (first_route or "").split(",") if m.strip()}
+    path = request.scope.get("path", "")
+    for pattern, documented in _documented_methods(request.app):
+        if pattern.match(path):
+            methods |= documented
+    return ", ".join(sorted(methods))
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
-        exc.status_code, ErrorCode.HTTP_ERROR
-    )
+    code = {
+        404: ErrorCode.NOT_FOUND,
+        405: ErrorCode.METHOD_NOT_ALLOWED,
+        413: ErrorCode.BODY_TOO_LARGE,
+    }.get(exc.status_code, ErrorCode.HTTP_ERROR)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request, headers.get("Allow"))
     return JSONResponse(
-        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers or None
     )
 
 

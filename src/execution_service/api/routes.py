@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
+from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
 from execution_service.api.responses import json_response
 from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
@@ -20,24 +21,35 @@ router = APIRouter(prefix="/api/v1")
 health = APIRouter()
 
 
-@health.get("/healthz")
+@health.get("/healthz", response_model=None, responses=doc.answers(200, doc.Health))
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/graphs", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/graphs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=None,
+    responses=doc.answers(201, doc.Graph, 400, 422, description="Created.", headers=doc.LOCATION),
+)
 def create_graph(spec: GraphSpec, response: Response, caller: Caller) -> dict[str, Any]:
     graph = graphs.create_graph(spec, caller)
     response.headers["Location"] = f"/api/v1/graphs/{graph['id']}"
     return graph
 
 
-@router.get("/graphs/{graph_id}")
+@router.get(
+    "/graphs/{graph_id}", response_model=None, responses=doc.answers(200, doc.Graph, 404, 422)
+)
 def get_graph(graph_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
     return graphs.get_graph(graph_id, caller)
 
 
-@router.delete("/graphs/{graph_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/graphs/{graph_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=doc.answers(204, None, 404, 422, description="Retired."),
+)
 def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
     graphs.delete_graph(graph_id, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -47,6 +59,9 @@ def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
     "/graphs/{graph_id}/executions",
     status_code=status.HTTP_202_ACCEPTED,
     openapi_extra=QUEUE_REQUEST_BODY,
+    responses=doc.answers(
+        202, doc.Execution, 400, 404, 422, 429, 503, description="Queued.", headers=doc.LOCATION
+    ),
 )
 async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) -> Response:
     request = parse_queue_request(await http.body())
@@ -68,7 +83,7 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
     )
 
 
-@router.get("/executions")
+@router.get("/executions", response_model=None, responses=doc.answers(200, doc.ExecutionPage, 422))
 def list_executions(
     caller: Caller,
     status: Status | None = None,
@@ -79,39 +94,57 @@ def list_executions(
     return executions.list_executions(caller, status, graph_id, limit, cursor)
 
 
-@router.get("/executions/{execution_id}")
+@router.get("/executions/{execution_id}", responses=doc.answers(200, doc.Execution, 404, 422))
 def get_execution(execution_id: uuid.UUID, caller: Caller) -> Response:
     return json_response(executions.get_execution(execution_id, caller))
 
 
-@router.patch("/executions/{execution_id}")
+@router.patch(
+    "/executions/{execution_id}",
+    response_model=None,
+    responses=doc.answers(200, doc.Execution, 400, 404, 409, 422),
+)
 def change_execution(
     execution_id: uuid.UUID, change: ExecutionChange, caller: Caller
 ) -> dict[str, Any]:
     return executions.change_priority(execution_id, change.priority, caller)
 
 
-@router.get("/executions/{execution_id}/events")
+@router.get(
+    "/executions/{execution_id}/events",
+    response_model=None,
+    responses=doc.answers(200, doc.Events, 404, 422),
+)
 def execution_events(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
     return {"items": executions.execution_events(execution_id, caller)}
 
 
-@router.post("/executions/{execution_id}/cancel")
+@router.post(
+    "/executions/{execution_id}/cancel",
+    response_model=None,
+    responses=doc.answers(200, doc.Execution, 404, 409, 422),
+)
 def cancel_execution(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
     return executions.cancel_execution(execution_id, caller)
 
 
-@router.get("/queue/stats")
+@router.get("/queue/stats", response_model=None, responses=doc.answers(200, doc.QueueStats))
 def queue_stats(caller: Caller) -> dict[str, Any]:
     return operations.queue_stats(caller)
 
 
-@router.get("/circuit-breakers")
+@router.get(
+    "/circuit-breakers", response_model=None, responses=doc.answers(200, doc.CircuitBreakers)
+)
 def circuit_breakers(caller: Caller) -> dict[str, Any]:
     return {**operations.circuit_breaker_policy(), "items": operations.circuit_breakers()}
 
 
-@router.post("/circuit-breakers/{name}/reset", status_code=status.HTTP_204_NO_CONTENT)
+@router.post(
+    "/circuit-breakers/{name}/reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=doc.answers(204, None, 403, 404, description="Closed."),
+)
 def reset_circuit_breaker(name: str, caller: Caller) -> Response:
     operations.reset_circuit_breaker(name, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,30 +3,65 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from execution_service.config import get_settings
+from execution_service.graph import MIN_TIMEOUT_SECONDS
 from execution_service.priorities import Priority
 
 
+def unstorable(value: Any, path: str = "inputs") -> str | None:
+    """Where a JSON value holds something no store keeps (a NUL character, which
+    PostgreSQL refuses in text and JSON; a number that is not finite, which JSON cannot
+    say), as ``inputs.a.0: why``; None when it holds nothing of the kind."""
+    if isinstance(value, str):
+        return f"{path}: must not contain the NUL character" if "\x00" in value else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path}: must be a finite number"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return f"{path}: a key must not contain the NUL character"
+            found = unstorable(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable(item, f"{path}.{index}")
+            if found:
+                return found
+    return None
+
+
 class QueueRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a boolean or a string is not a number (JSON mode: a priority is its name)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     inputs: dict[str, Any] = Field(default_factory=dict)
     priority: Priority = Priority.NORMAL
-    timeout_seconds: float | None = Field(default=None, gt=0)
-    queue_timeout_seconds: float | None = Field(default=None, gt=0)
+    # the maximum is the running settings' max_timeout_seconds (checked below, and
+    # written into the OpenAPI document by api/openapi.py)
+    timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
+    queue_timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
 
     @field_validator("inputs")
     @classmethod
     def _inputs_fit(cls, value: dict[str, Any]) -> dict[str, Any]:
         limit = get_settings().max_inputs_bytes
-        size = len(json.dumps(value, separators=(",", ":")).encode())
+        size = len(
+            json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
+                "utf-8", "surrogatepass"
+            )
+        )
         if size > limit:
             raise ValueError(f"inputs are {size} bytes; at most {limit} are accepted")
+        problem = unstorable(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("timeout_seconds", "queue_timeout_seconds")
@@ -67,10 +102,15 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# no body, or ``null``, asks for the defaults
 QUEUE_REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": False,
-        "content": {"application/json": {"schema": _inlined(QueueRequest.model_json_schema())}},
+        "content": {
+            "application/json": {
+                "schema": {"anyOf": [_inlined(QueueRequest.model_json_schema()), {"type": "null"}]}
+            }
+        },
     }
 }
 

@@ -12,9 +12,36 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+def storable(value: str) -> str:
+    """A text every store can keep: no NUL character (PostgreSQL's text and JSON refuse
+    it) and no unpaired surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must not contain unpaired surrogates") from exc
+    return value
+
+
+def _a_number(value: object) -> object:
+    """A boolean or a text is not a number (the strict models' rule, for the integers
+    below, which accept a whole number written as ``3.0`` as JSON Schema does)."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# an integer: 3 or 3.0 (JSON Schema's integer), never true or "3"; an optional one or a
+# list's item gives its bounds in the same Field (else they miss the OpenAPI document)
+NUMBER_ONLY = BeforeValidator(_a_number)
+Integer = Annotated[int, Field(strict=False), NUMBER_ONLY]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(storable)]
+Message = Annotated[str, Field(max_length=10_000), AfterValidator(storable)]
+Output = Annotated[str, Field(max_length=100_000), AfterValidator(storable)]
 
 # every failure the scripted crew can raise, as crewai and its clients really raise it
 # (built by ``failures.FAILURES``, which must name exactly these)
@@ -60,18 +87,21 @@ FAILURE_KINDS: frozenset[str] = frozenset(
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a boolean or a string is not a number, a number is not a boolean
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ScriptFailure(_Strict):
     """A failure the scripted crew raises: ``error`` names the kind."""
 
-    error: Name
-    on_attempts: list[Annotated[int, Field(ge=1)]] | None = None
-    at_step: int = Field(default=1, ge=1)
-    message: str | None = Field(default=None, max_length=10_000)
-    status_code: int | None = None
-    retry_after_seconds: float | None = Field(default=None, ge=0)
+    error: Annotated[Name, Field(json_schema_extra={"enum": sorted(FAILURE_KINDS)})]
+    on_attempts: list[Annotated[int, Field(strict=False, ge=1, le=20), NUMBER_ONLY]] | None = Field(
+        default=None, max_length=20
+    )
+    at_step: Integer = Field(default=1, ge=1, le=10_000)
+    message: Message | None = None
+    status_code: Annotated[int, Field(strict=False, ge=100, le=599), NUMBER_ONLY] | None = None
+    retry_after_seconds: float | None = Field(default=None, ge=0, le=3600)
 
     @field_validator("error")
     @classmethod
@@ -84,9 +114,9 @@ class ScriptFailure(_Strict):
 
 
 class ScriptTask(_Strict):
-    steps: int = Field(default=2, ge=1, le=10_000)
+    steps: Integer = Field(default=2, ge=1, le=10_000)
     step_seconds: float = Field(default=0.01, ge=0, le=3600)
-    output: str | None = Field(default=None, max_length=100_000)
+    output: Output | None = None
     fail: ScriptFailure | None = None
 
 
@@ -94,7 +124,7 @@ class CrewScript(_Strict):
     """How the scripted crew behaves; ignored by real crewai."""
 
     default: ScriptTask = Field(default_factory=ScriptTask)
-    tasks: list[ScriptTask] = Field(default_factory=list)
+    tasks: list[ScriptTask] = Field(default_factory=list, max_length=200)
     # each time the crew starts, it leaves an empty file named ``<execution id>.<attempt>``
     # in :func:`starts_folder`: a side effect of the crew itself, so a test can tell
     # whether a crew ran at all, even one whose every write to the service was refused

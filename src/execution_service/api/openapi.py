@@ -1,0 +1,346 @@
+"""The OpenAPI document: every answer each route gives, and every limit it enforces.
+
+The routes document their answers with ``responses=answers(...)`` (success body and
+headers, and their own refusals); the answers every route shares are added to the
+document here, with the limits that come from the running settings:
+
+- 401 ``UNAUTHENTICATED`` (with ``WWW-Authenticate``) on every ``/api/v1`` operation;
+- 413 ``BODY_TOO_LARGE`` on every operation (``settings.max_body_bytes``);
+- this API's error body for 422 where FastAPI would document its own;
+- the queue request's ``timeout_seconds``/``queue_timeout_seconds`` maximum
+  (``settings.max_timeout_seconds``) and its inputs' size (``settings.max_inputs_bytes``).
+
+The success models below document the service layer's views (``service/views.py``,
+``service/operations.py``); they never validate an answer (``response_model=None`` on
+the routes), so the busy routes keep their direct orjson path.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, Field
+
+from execution_service.config import Settings, get_settings
+from execution_service.errors.codes import ErrorCode
+from execution_service.priorities import Priority
+from execution_service.status import Status
+
+# --- the error envelope -------------------------------------------------------------
+
+
+class ErrorInfo(BaseModel):
+    code: ErrorCode = Field(description="What went wrong, for programs.")
+    message: str = Field(description="What went wrong, for people; names the field or limit.")
+    details: Any = Field(
+        default=None,
+        description="More about it: for VALIDATION_ERROR a list of {field, message}; "
+        "otherwise an object or null.",
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error answers this envelope."""
+
+    error: ErrorInfo
+
+
+# --- the success bodies (documentation of service/views.py) -------------------------
+
+_WHEN = "ISO 8601 time, or null"
+
+
+class Graph(BaseModel):
+    id: str = Field(description="The graph's id (a UUID).")
+    name: str
+    definition: dict[str, Any] = Field(description="The graph as created (a GraphSpec).")
+    created_at: str | None = Field(description=_WHEN)
+
+
+class Progress(BaseModel):
+    percent: float = Field(ge=0, le=100)
+    current_task: str | None
+    message: str | None
+
+
+class ExecutionError(BaseModel):
+    code: str
+    category: str | None
+    message: str | None
+    retryable: bool | None
+    task: str | None
+    attempt: int | None
+    retry_after_seconds: float | None
+
+
+class Execution(BaseModel):
+    id: str = Field(description="The execution's id (a UUID).")
+    graph_id: str
+    status: Status
+    priority: Priority
+    inputs: dict[str, Any]
+    timeout_seconds: float | None
+    attempt: int
+    max_attempts: int
+    progress: Progress
+    result: dict[str, Any] | None
+    outputs: list[dict[str, Any]] = Field(description="Each finished task's output.")
+    error: ExecutionError | None
+    worker: str | None
+    created_at: str | None = Field(description=_WHEN)
+    started_at: str | None = Field(description=_WHEN)
+    finished_at: str | None = Field(description=_WHEN)
+    heartbeat_at: str | None = Field(description=_WHEN)
+    deadline_at: str | None = Field(description=_WHEN)
+    queue_deadline_at: str | None = Field(description=_WHEN)
+    stopped_at: str | None = Field(description=_WHEN)
+
+
+class ExecutionPage(BaseModel):
+    items: list[Execution] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="The next page's cursor; null on the last.")
+
+
+class Event(BaseModel):
+    from_status: str | None
+    status: str
+    attempt: int
+    at: str | None = Field(description=_WHEN)
+    message: str | None
+    details: dict[str, Any] | None
+
+
+class Events(BaseModel):
+    items: list[Event] = Field(description="Oldest first.")
+
+
+class CircuitBreaker(BaseModel):
+    name: str
+    state: str = Field(description="closed, open or half_open")
+    failures: int
+    retry_in: float | None
+
+
+class CircuitBreakers(BaseModel):
+    failure_threshold: int
+    cooldown_seconds: float
+    when_open: str
+    items: list[CircuitBreaker]
+
+
+class QueueStats(BaseModel):
+    workers_online: int
+    worker_slots: int
+    completed_last_minute: int
+    failed_last_minute: int
+    circuit_breakers: list[CircuitBreaker]
+    queued: int
+    running: int
+    retrying: int
+    by_status: dict[str, int]
+    queued_by_priority: dict[str, int]
+    oldest_queued_age_seconds: float | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+# --- what each route answers ----------------------------------------------------------
+
+_ERRORS: dict[int, str] = {
+    400: "The request body is not JSON (MALFORMED_JSON).",
+    401: "No API key, or not a valid one (UNAUTHENTICATED).",
+    403: "The key may not do this (FORBIDDEN): only an admin key resets a circuit breaker.",
+    404: "No such resource for this key's owner (GRAPH_NOT_FOUND, EXECUTION_NOT_FOUND, NOT_FOUND).",
+    409: "The execution's state does not allow it (EXECUTION_FINISHED, "
+    "EXECUTION_NOT_QUEUED, PRIORITY_NOT_RAISED).",
+    413: "The request body is larger than max_body_bytes (BODY_TOO_LARGE).",
+    422: "A parameter or the body is not valid (VALIDATION_ERROR); the message and "
+    "details name each field.",
+    429: "Too many executions queued or running (QUEUE_LIMIT_REACHED); try again after "
+    "Retry-After seconds.",
+    503: "The queue is unavailable (BROKER_UNAVAILABLE); nothing was queued.",
+}
+
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "How to authenticate: Bearer.",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+}
+
+LOCATION = {
+    "Location": {
+        "description": "The new resource's path.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+
+
+def error_answer(status: int, description: str | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"model": ErrorBody, "description": description or _ERRORS[status]}
+    if status in _HEADERS:
+        answer["headers"] = _HEADERS[status]
+    return answer
+
+
+def answers(
+    status: int,
+    model: type[BaseModel] | None,
+    *errors: int,
+    description: str = "Done.",
+    headers: dict[str, Any] | None = None,
+) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: its success (``model``'s body, or none) and its own
+    refusals (401 and 413 are added to every operation by :func:`finish`)."""
+    success: dict[str, Any] = {"description": description}
+    if model is not None:
+        success["model"] = model
+    if headers:
+        success["headers"] = headers
+    documented: dict[int | str, dict[str, Any]] = {status: success}
+    for error in errors:
+        documented[error] = error_answer(error)
+    return documented
+
+
+# --- the document ---------------------------------------------------------------------
+
+_QUEUE_PATH = "/api/v1/graphs/{graph_id}/executions"
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _error_response(status: int, description: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": _ERROR_REF}},
+    }
+    if status in _HEADERS:
+        answer["headers"] = copy.deepcopy(_HEADERS[status])
+    return answer
+
+
+def _number_branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``{"type": "number"}`` parts of a property's schema (itself, or in anyOf)."""
+    branches = [schema, *schema.get("anyOf", [])]
+    return [b for b in branches if b.get("type") == "number"]
+
+
+def _operator_choices(schemas: dict[str, Any], settings: Settings) -> None:
+    """What a graph may name, as the operator's settings decide it: the model endpoints
+    and key variables of the provider policy, and the scripted crew only where it is
+    enabled. (Which key goes with which endpoint is checked as well, and said in the
+    description: a JSON schema of pairs would be as long as the policy.)"""
+    llm = schemas.get("LLMSpec", {}).get("properties", {})
+    policy = settings.provider_policy
+    if "base_url" in llm:
+        endpoints = sorted(policy.endpoints)
+        llm["base_url"] = {
+            "anyOf": [{"type": "string", "enum": endpoints}, {"type": "null"}]
+            if endpoints
+            else [{"type": "null"}],
+            "title": "Base Url",
+            "description": "A model endpoint the operator allows (EXEC_PROVIDER_POLICY), "
+            "or none: the model's provider's own endpoint.",
+        }
+    if "api_key_env" in llm:
+        keys = sorted({k for ks in policy.endpoints.values() for k in ks})
+        keys = sorted({*keys, *policy.keys_without_base_url})
+        llm["api_key_env"] = {
+            "anyOf": [{"type": "string", "enum": keys}, {"type": "null"}]
+            if keys
+            else [{"type": "null"}],
+            "title": "Api Key Env",
+            "description": "The worker's environment variable holding the key, one the "
+            "operator allows for this model's endpoint (EXEC_PROVIDER_POLICY).",
+        }
+    graph = schemas.get("GraphSpec", {}).get("properties", {})
+    if not settings.scripted_runner_enabled and "runner" in graph:
+        graph.pop("script", None)
+        graph["runner"] = {
+            "anyOf": [{"type": "string", "enum": ["crewai"]}, {"type": "null"}],
+            "title": "Runner",
+        }
+        schemas.pop("CrewScript", None)
+        schemas.pop("ScriptTask", None)
+        schemas.pop("ScriptFailure", None)
+
+
+def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """``document`` (FastAPI's) with the shared answers and the settings' limits; a new
+    document, the one given is not changed."""
+    document = copy.deepcopy(document)
+    body_limit = settings.max_body_bytes
+    for path, operations in document.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            # FastAPI's own 422 (for a route that documents none) is not this API's body
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                responses["422"] = _error_response(422, _ERRORS[422])
+            if path.startswith("/api/v1/"):
+                responses.setdefault("401", _error_response(401, _ERRORS[401]))
+            responses.setdefault(
+                "413",
+                _error_response(
+                    413,
+                    f"The request body is larger than max_body_bytes ({body_limit} bytes) "
+                    "(BODY_TOO_LARGE).",
+                ),
+            )
+            operation["responses"] = dict(sorted(responses.items()))
+    queue = document.get("paths", {}).get(_QUEUE_PATH, {}).get("post")
+    if queue is not None:
+        schema = queue["requestBody"]["content"]["application/json"]["schema"]
+        request = next(s for s in schema.get("anyOf", [schema]) if s.get("type") == "object")
+        properties = request["properties"]
+        for name in ("timeout_seconds", "queue_timeout_seconds"):
+            for branch in _number_branches(properties[name]):
+                branch["maximum"] = settings.max_timeout_seconds
+        inputs = properties["inputs"]
+        inputs["x-max-bytes"] = settings.max_inputs_bytes
+        inputs["description"] = (
+            f"The crew's inputs: at most {settings.max_inputs_bytes} bytes as compact "
+            "UTF-8 JSON (max_inputs_bytes); no NUL character, no number that is not finite."
+        )
+    schemas = document.get("components", {}).get("schemas", {})
+    _operator_choices(schemas, settings)
+    if "HTTPValidationError" not in str(document.get("paths")):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    info = document.setdefault("info", {})
+    info["x-max-body-bytes"] = body_limit
+    return document
+
+
+def install(app: FastAPI) -> None:
+    """Serve :func:`finish`'s document (built once, with the settings then in force)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = finish(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                ),
+                get_settings(),
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
