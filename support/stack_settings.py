@@ -37,6 +37,8 @@ OVERRIDES: dict[str, Any] = {
     "reaper_interval": 0.2,
     "breaker_failure_threshold": 3,
     "breaker_cooldown_seconds": 1.5,
+    # a lost message is sent again 2 s after it was sent (the reliability features)
+    "redispatch_after_seconds": 2.0,
 }
 
 

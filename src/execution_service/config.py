@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     heartbeat_interval: float = 2.0
     heartbeat_timeout: float = 30.0
     reaper_interval: float = 1.0
+    # a waiting execution not started this long after its message was sent, whose
+    # message cannot be waiting in the broker, is sent again (see redispatch_rule.py)
+    redispatch_after_seconds: float = Field(default=30.0, gt=0)
     breaker_url: str | None = None
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0

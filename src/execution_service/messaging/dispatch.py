@@ -5,7 +5,9 @@ count when the message was published (0 for the first attempt, n for the retry a
 attempt n). A worker starts an attempt only for the message that names the execution's
 current count (a compare-and-set in ``store/attempts.py``), so a message left behind in
 the queue (the first one of an execution whose priority was raised, which could not be
-taken back) never starts a later attempt before its time.
+taken back) never starts a later attempt before its time. That is also why the reaper
+may send a message again when it judges the first one lost (``redispatch_rule.py``): a
+duplicate starts nothing.
 """
 
 from __future__ import annotations
@@ -43,3 +45,21 @@ def publish(
         countdown=countdown,
         time_limit=budget + settings.stop_grace_seconds + BACKSTOP_SECONDS,
     )
+
+
+def broker_backlog() -> int:
+    """How many run messages wait in the broker's queue (not those a worker holds).
+
+    On the way it declares the queue again: kombu's Redis transport keeps the queue's
+    routing in a key of its own (``_kombu.binding.<queue>``), and a publisher declares
+    a queue once per connection, so after a Redis restart without persistence (or a
+    flush) every publish would go nowhere, silently, until somebody declares it again.
+    Cheap: on Redis a ``SADD`` and one ``LLEN`` per priority step, whatever the backlog.
+    """
+    app = get_celery()
+    queue = app.amqp.queues[get_settings().queue_name]
+    with app.pool.acquire(block=True) as connection:
+        bound = queue(connection.default_channel)
+        bound.declare()
+        declared = bound.queue_declare()
+    return int(declared.message_count) if declared else 0

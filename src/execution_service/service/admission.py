@@ -8,6 +8,15 @@ instead: one lock per graph, one count of its active executions, one multi-row
 insert of executions and one of history rows, one commit; then it publishes each
 execution's message.
 
+The broker down (the publish raises): the executions are accepted all the same (202),
+recorded as owed a message (``dispatched_at`` None), and the reaper sends their messages
+as soon as the broker answers again (``worker/reaper.py``); the rest of the batch is not
+tried. Should even that mark fail, they were recorded as sent at commit, and the
+reaper's rule for lost messages sends them again once the broker holds none
+(``redispatch_rule.py``). Either way an accepted execution is always dispatched, and the
+caller never has to guess whether a refused request left anything behind. The same rule
+covers an API process that dies between the commit and the publish.
+
 :class:`Admission` feeds it from many request handlers: each handler hands its
 request over and waits for its own answer; an admission thread takes whatever
 requests are waiting (one, or dozens under load) and admits them together. Under no
@@ -27,12 +36,10 @@ from types import SimpleNamespace
 from typing import Any
 
 from execution_service.config import get_settings
-from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.graph import GraphSpec
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import Priority
 from execution_service.service.refusals import (
-    BrokerUnavailable,
     GraphNotFound,
     QueueLimitReached,
     ServiceError,
@@ -40,7 +47,7 @@ from execution_service.service.refusals import (
 from execution_service.service.views import execution_view
 from execution_service.status import Status
 from execution_service.store import graph_rows, queueing
-from execution_service.store.failures import end_with_error
+from execution_service.store import redispatch as waiting
 from execution_service.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,6 +91,8 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
         "attempt": 0,
         "progress_percent": 0.0,
         "created_at": now,
+        # its message is published right after the commit (see redispatch_rule.py)
+        "dispatched_at": now,
         "queue_deadline_at": (
             now + timedelta(seconds=order.queue_timeout_seconds)
             if order.queue_timeout_seconds
@@ -134,26 +143,23 @@ def _record(
     return answers
 
 
-def _unpublished(execution_id: uuid.UUID, exc: Exception) -> BrokerUnavailable:
-    """The broker refused the message: the execution is marked failed, never left queued
-    with no message behind it, and the caller is told."""
-    log.error("could not publish execution %s: %r", execution_id, exc)
-    end_with_error(
-        execution_id,
-        Status.FAILED,
-        error_info(ErrorCode.BROKER_UNAVAILABLE),
-        frozenset({Status.QUEUED}),
-        exception=type(exc).__name__,
+def _owed(unsent: list[dict[str, Any]], exc: Exception) -> None:
+    """The broker refused a message: the executions not sent are owed theirs, which the
+    reaper sends when the broker answers again. Accepted all the same."""
+    log.error(
+        "could not publish %d execution(s), sent when the broker is back: %r", len(unsent), exc
     )
-    return BrokerUnavailable("The queue is unavailable; try again shortly.")
+    try:
+        waiting.mark_owed((row["id"], row["dispatched_at"]) for row in unsent)
+    except Exception:  # they count as sent at commit: the rule for lost messages sends them
+        log.exception("could not mark %d execution(s) as owed a message", len(unsent))
 
 
 def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
     """Queue a batch of executions: for each order, its execution's view or the refusal."""
     answers = _record(orders, graph_rows.owned_specs_of(o.graph_id for o in orders))
-    for index, answer in enumerate(answers):
-        if isinstance(answer, ServiceError):
-            continue
+    recorded = [answer for answer in answers if not isinstance(answer, ServiceError)]
+    for sent, answer in enumerate(recorded):
         try:
             publish(
                 str(answer["id"]),
@@ -161,11 +167,15 @@ def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
                 answer["timeout_seconds"],
                 after_attempt=answer["attempt"],
             )
-        except Exception as exc:  # the broker is down: say so, lose nothing
-            answers[index] = _unpublished(answer["id"], exc)
-            continue
-        answers[index] = execution_view(SimpleNamespace(**{**_NO_VALUES, **answer}))
-    return answers
+        except Exception as exc:  # the broker is down: accepted, sent when it is back
+            _owed(recorded[sent:], exc)
+            break
+    return [
+        answer
+        if isinstance(answer, ServiceError)
+        else execution_view(SimpleNamespace(**{**_NO_VALUES, **answer}))
+        for answer in answers
+    ]
 
 
 Waiting = tuple[QueueOrder, "Future[dict[str, Any]]"]

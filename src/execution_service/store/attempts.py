@@ -440,13 +440,17 @@ def record_failure(attempt: Attempt, info: ErrorInfo, retry_in: float | None) ->
     (False: somebody else ended the execution first, a cancel or the deadline)."""
     retry = retry_in is not None
     delay = retry_in or 0.0
+    now = utcnow()
+    # the retry's message is sent now, startable when it is due: it counts as sent then
+    # (see redispatch_rule.py)
+    due = {"dispatched_at": now + timedelta(seconds=delay)} if retry else {}
     moved = write(
         lambda conn: transitions.transition_on(
             conn,
             attempt.execution_id,
             Status.RETRYING if retry else Status.FAILED,
             expected=frozenset({Status.RUNNING}),
-            values={**error_columns(info, attempt.number), "stopped_at": utcnow()},
+            values={**error_columns(info, attempt.number), "stopped_at": now, **due},
             message=f"{info.message} Retrying in {delay:.2f} s." if retry else info.message,
             details=error_history(info, delay_seconds=delay) if retry else error_history(info),
             attempt=attempt.number,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from execution_service.status import Status
 from execution_service.store.engine import session_scope
-from execution_service.store.models import Execution
+from execution_service.store.models import Execution, utcnow
 from execution_service.store.transitions import transition
 
 
@@ -44,4 +44,6 @@ def change_priority(
         priority = decide(execution)
         if priority is not None:
             execution.priority = priority
+            # its second message, at the new priority, was just sent (redispatch_rule.py)
+            execution.dispatched_at = utcnow()
         return execution

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -50,6 +51,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime}
 
+
+AWAITING_SQL = "status IN ('queued', 'retrying')"
+"""The executions waiting for a worker to start their next attempt, as SQL."""
 
 LOCAL_OWNER = "local"
 """The owner of rows made before owners existed, and of every request when the operator
@@ -110,6 +114,14 @@ class Execution(Base):
         # listing by status, newest first: one page read however many rows are stored;
         # and an owner's active count
         Index("ix_executions_owner_status_created", "owner", "status", "created_at", "id"),
+        # executions waiting for a worker, by when their message was sent (see
+        # store/redispatch.py): partial, so a move to running adds no entry to it
+        Index(
+            "ix_executions_awaiting_dispatch",
+            "dispatched_at",
+            postgresql_where=text(AWAITING_SQL),
+            sqlite_where=text(AWAITING_SQL),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -142,6 +154,11 @@ class Execution(Base):
     queue_deadline_at: Mapped[datetime | None] = mapped_column(default=None)
     # when the worker let go of the crew (it finished, stopped on request, or was stopped hard)
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+    # when the message that may start the awaited attempt was sent (for a retry: when it
+    # is due); None while one is owed (the broker refused it); see store/redispatch.py
+    dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
+    # how many times the reaper sent it again because its message was lost
+    redispatches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ExecutionEvent(Base):

@@ -17,7 +17,7 @@ from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.status import Status
 from execution_service.store.engine import read_scope, session_scope
 from execution_service.store.failures import end_with_error, error_columns, error_history
-from execution_service.store.models import Execution
+from execution_service.store.models import Execution, utcnow
 from execution_service.store.transitions import transition
 
 
@@ -91,7 +91,8 @@ def retry_lost(lost: LostExecution) -> bool:
             lost.execution_id,
             Status.RETRYING,
             expected=frozenset({Status.RUNNING}),
-            values=error_columns(info, lost.attempt),
+            # its message is sent right after (see redispatch_rule.py)
+            values={**error_columns(info, lost.attempt), "dispatched_at": utcnow()},
             message=f"{info.message} Queued again.",
             details=error_history(info, delay_seconds=0.0, by="reaper"),
         )

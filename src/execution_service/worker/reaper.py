@@ -10,18 +10,26 @@ are safe because every move is a compare-and-set. Each round it:
   is wedged: its own watcher would have ended them at the deadline);
 * recovers running executions whose worker stopped sending heartbeats: another
   attempt is queued if the policy allows one, else the execution fails with
-  ``WORKER_LOST``.
+  ``WORKER_LOST``;
+* sends again the messages of waiting executions whose messages were lost (a Redis
+  restarted without persistence or flushed, an API process that died between
+  committing a batch and publishing it, a broker that refused a message), by the rule
+  of ``redispatch_rule.py``: only when a message cannot be waiting in the broker, so a
+  long backlog is never sent twice. Each lost execution is sent once however many
+  reapers run (a compare-and-set on its ``dispatched_at``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from execution_service import redispatch_rule as rule
 from execution_service.config import get_settings
-from execution_service.messaging.dispatch import publish
+from execution_service.messaging.dispatch import broker_backlog, publish
 from execution_service.store import reaping, worker_presence
+from execution_service.store import redispatch as waiting
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,47 @@ def reap_once() -> int:
                 after_attempt=lost.attempt,
             )
             moved += 1
-    return moved
+    return moved + redispatch_once(now)
+
+
+def redispatch_once(now: datetime) -> int:
+    """Send again the messages judged lost (``redispatch_rule.py``), most urgent and
+    oldest first; returns how many were sent. Nothing is read beyond two index lookups
+    unless an execution has waited longer than the bound or is owed a message."""
+    bound = get_settings().redispatch_after_seconds
+    owed, oldest = waiting.owed_or_oldest()
+    if not owed and (oldest is None or oldest > now - timedelta(seconds=bound)):
+        return 0
+    try:
+        backlog = broker_backlog()
+    except Exception as exc:  # the broker is down: nothing can be sent now
+        log.warning("cannot reach the broker to look for lost messages: %r", exc)
+        return 0
+    slack = timedelta(seconds=rule.ORDER_SLACK_SECONDS)
+    marks = waiting.passed_marks(now - timedelta(seconds=rule.LOOKBACK_SECONDS), now - slack)
+    lost_before = rule.cutoffs(now, bound, marks, broker_empty=backlog == 0)
+    due = rule.due(waiting.waiting_before(lost_before, rule.BATCH), now, bound, lost_before)
+    claimed = waiting.claim(due, now)
+    for sent, one in enumerate(claimed):
+        try:
+            publish(
+                str(one.execution_id),
+                one.priority,
+                one.timeout_seconds,
+                after_attempt=one.attempt,
+            )
+        except Exception as exc:
+            unsent = claimed[sent:]
+            log.warning("the broker refused %d message(s) sent again: %r", len(unsent), exc)
+            waiting.mark_owed((u.execution_id, now) for u in unsent)
+            return sent
+    if claimed:
+        log.info(
+            "sent again %d message(s) judged lost (%d waiting in the broker)",
+            len(claimed),
+            backlog,
+        )
+    return len(claimed)
 
 
 class Reaper:
