@@ -27,3 +27,14 @@ Feature: An accepted execution always runs, even when its message is lost
     And some of them waited in the queue longer than 2 seconds
     And each of them ran exactly once
     And no message was sent again
+
+  @use.with_stack=services @chaos
+  Scenario: Chaos: every accepted execution ends exactly once through crashes and a lost broker
+    When 200 executions of crews taking 0.2 to 2 seconds are queued through these faults
+      | fault                                                | when                           |
+      | a worker's pool processes are killed, each in turn   | every 3 seconds                |
+      | the API process is killed and started again          | once, halfway through queueing |
+      | the broker loses every message it holds              | once, after 150 are queued     |
+    Then within 240 seconds every execution has ended
+    And each ended exactly once: one final status, no attempts overlapping, none completed twice
+    And the run's counts are reported

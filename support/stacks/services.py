@@ -326,6 +326,17 @@ class ServicesTestStack:
 
     # -- the worker processes (support/faults/worker_processes.py kills and restarts them) --
 
+    # -- the API process (support/faults/api_process.py kills and restarts it) -------------
+
+    def start_api(self) -> Child:
+        """Start the API process on the stack's address (``base_url``)."""
+        port = self.base_url.rsplit(":", 1)[1]
+        return self._spawn("api", "api", "--host", "127.0.0.1", "--port", port)
+
+    def api_process(self) -> Child:
+        """The live API process."""
+        return next(c for c in self.children if c.name == "api" and c.alive())
+
     def worker_process(self, hostname: str) -> Child:
         """The live process of the worker called ``hostname`` (``w1@<host>``)."""
         short = hostname.split("@")[0]
@@ -405,7 +416,7 @@ class ServicesTestStack:
         self.operator_key = issue_key(self, OPERATORS, admin=True).secret
         port = processes.free_port()
         self.base_url = f"http://127.0.0.1:{port}"
-        self._spawn("api", "api", "--host", "127.0.0.1", "--port", str(port))
+        self.start_api()
         for name in self.worker_names:
             self.start_worker(name)
         self._ready("the API", self._api_healthy, timeout=30)
