@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from execution_service.config import get_settings
 from execution_service.messaging.dispatch import publish
 from execution_service.store import reaping, worker_presence
+from execution_service.store.engine import unavailable_within
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ def reap_once() -> int:
     # no watcher (its worker died or is wedged)
     grace = settings.stop_grace_seconds + settings.heartbeat_interval
     moved = reaping.time_out_overdue(now, running_grace_seconds=grace)
+    if unavailable_within(settings.heartbeat_timeout):
+        # silence is counted only while the database can be reached: a watcher cut off
+        # from it could not write its heartbeat (worker/outcomes.py states the rule)
+        return moved
     for lost in reaping.lost_executions(now, settings.heartbeat_timeout):
         if not lost.may_retry:
             moved += reaping.fail_lost(lost)
