@@ -268,3 +268,27 @@ def test_the_document_names_503_on_every_api_operation_and_readyz(client: TestCl
     assert ready["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Readiness")
     assert "NOT_READY" in ready["503"]["description"]
     assert "503" not in document["paths"]["/healthz"]["get"]["responses"]
+
+
+# --- the reapers' rule after an outage ---------------------------------------------------
+
+
+def test_no_execution_is_taken_as_lost_right_after_an_outage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Silence is counted only while the database can be reached: a reaper that found
+    it unreachable within the heartbeat timeout asks for no lost execution (a watcher
+    cut off like it could not write its heartbeat); one that did not, does."""
+    from execution_service.worker import reaper
+
+    asked: list[float] = []
+    monkeypatch.setattr(reaper.reaping, "time_out_overdue", lambda *_, **__: 0)
+    monkeypatch.setattr(
+        reaper.reaping, "lost_executions", lambda _at, timeout: asked.append(timeout) or []
+    )
+    monkeypatch.setattr(engine, "_last_unavailable_at", None)
+    reaper.reap_once()
+    assert len(asked) == 1
+    engine.unavailable(_wrapped(OperationalError))
+    reaper.reap_once()
+    assert len(asked) == 1
