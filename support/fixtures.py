@@ -37,6 +37,7 @@ from hamcrest import has_length
 
 from .builders.graph_definitions import one_agent_crew
 from .client import ApiClient
+from .faults.database import DatabaseOutage, SchemaBehind
 from .faults.fake_llm import (
     KEY_ENV,
     MISSING_KEY_ENV,
@@ -146,8 +147,38 @@ def leftovers() -> list[str]:
     ]
 
 
+@fixture
+def database_outage(context: Any) -> Iterator[DatabaseOutage | None]:
+    """``@fixture.database_outage`` (``features/lifecycle.feature``, services stack): the
+    suite's own database can be taken down (``context.database_outage``); it is back
+    after the scenario, even when the scenario failed."""
+    if context.stack.name != "services":
+        yield None  # the scenario is skipped on this stack (its @use.with_stack tag)
+        return
+    outage = DatabaseOutage(context.stack)
+    context.database_outage = outage
+    try:
+        yield outage
+    finally:
+        outage.end()
+
+
+@fixture
+def schema_behind(context: Any) -> Iterator[SchemaBehind]:
+    """``@fixture.schema_behind``: the database's schema can be set one migration behind
+    (``context.schema_behind``); it is put back after the scenario."""
+    behind = SchemaBehind(context.stack)
+    context.schema_behind = behind
+    try:
+        yield behind
+    finally:
+        behind.end()
+
+
 FIXTURES: dict[str, Callable[..., Any]] = {
     "fixture.fake_model_provider": fake_model_provider,
     "fixture.key_listener": key_listener,
+    "fixture.database_outage": database_outage,
+    "fixture.schema_behind": schema_behind,
 }
 """The fixture tags the features may use, for ``behave.fixture.use_fixture_by_tag``."""

@@ -35,6 +35,10 @@ OVERRIDES: dict[str, Any] = {
     "heartbeat_interval": 0.5,
     "heartbeat_timeout": 5.0,
     "reaper_interval": 0.2,
+    # a worker told to stop lets its crews run this long, then hands them back
+    "worker_shutdown_grace_seconds": 1.5,
+    # a kept outcome is tried again at least this often while the database is away
+    "outcome_write_max_wait": 0.5,
     "breaker_failure_threshold": 3,
     "breaker_cooldown_seconds": 1.5,
     # a lost message is sent again 2 s after it was sent (the reliability features)

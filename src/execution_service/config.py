@@ -99,6 +99,25 @@ class Settings(BaseSettings):
     # a waiting execution not started this long after its message was sent, whose
     # message cannot be waiting in the broker, is sent again (see redispatch_rule.py)
     redispatch_after_seconds: float = Field(default=30.0, gt=0)
+    # connecting to PostgreSQL is given up after this long (seconds; libpq's own timeout)
+    database_connect_timeout: float = Field(default=5.0, gt=0)
+    # while the database cannot be reached the API answers 503 DATABASE_UNAVAILABLE
+    # with this Retry-After (seconds)
+    database_retry_after_seconds: int = Field(default=2, ge=0)
+    # a worker keeps how an attempt ended (a completion, a failure) while the database
+    # cannot be reached, and tries to write it for this long (with growing waits, up to
+    # outcome_write_max_wait each); after that the reaper retries or fails the
+    # execution (WORKER_LOST) once the database is back
+    outcome_write_seconds: float = Field(default=300.0, ge=0)
+    outcome_write_max_wait: float = Field(default=5.0, gt=0)
+    # a worker told to stop (SIGTERM: Celery's warm shutdown) lets its running crews
+    # finish for this long; the crews still running then are stopped and handed back
+    # to the queue (their attempt released, not counted), to start again elsewhere
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    # GET /readyz: each check (database, broker) is waited for this long at most, and
+    # the schema check (Alembic head against the database's version) is kept this long
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    readiness_cache_seconds: float = Field(default=5.0, ge=0)
     breaker_url: str | None = None
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0

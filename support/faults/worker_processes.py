@@ -1,6 +1,6 @@
 """Named operations on the services stack's worker processes: the faults the worker-loss
 features inject, kept together the way Celery's smoke tests keep ``WorkerKill`` and
-``WorkerRestart``.
+``WorkerRestart``, and the graceful stop an orchestrator does (``WorkerStop``).
 
 Only the services stack has worker processes of their own (the embedded stack's worker
 runs inside the test process): scenarios using these are tagged
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import psutil
@@ -56,3 +58,34 @@ def restart_workers(stack: Stack) -> datetime:
         services.start_worker(name)
     services.wait_for_workers("the restarted workers")
     return all_down
+
+
+@dataclass(frozen=True)
+class GracefulStop:
+    """When the worker was told to stop, and when its process had exited."""
+
+    hostname: str
+    signalled_at: datetime
+    exited_at: datetime
+    seconds: float
+
+
+def stop_gracefully(stack: Stack, hostname: str, restart: bool = True) -> GracefulStop:
+    """WorkerStop: SIGTERM to one worker's main process only, as Kubernetes or an operator's
+    ``kill`` does (Celery's warm shutdown; the worker tells its pool processes itself),
+    and wait for the whole worker to exit. Then (``restart``) start it again, so the
+    stack has its workers for the next scenario. Returns the times of the stop."""
+    services = services_stack(stack, NEEDS)
+    child = services.worker_process(hostname)
+    signalled_at = datetime.now(UTC)
+    started = time.monotonic()
+    with contextlib.suppress(ProcessLookupError):
+        child.popen.send_signal(signal.SIGTERM)
+    if not wait_until(lambda: not child.survivors(), SHUTDOWN_SECONDS, 0.02):
+        raise RuntimeError(f"{hostname} did not stop within {SHUTDOWN_SECONDS:g} s of SIGTERM")
+    stop = GracefulStop(hostname, signalled_at, datetime.now(UTC), time.monotonic() - started)
+    services.forget(child)
+    if restart:
+        services.start_worker(hostname)
+        services.wait_for_workers(f"{hostname}, started again")
+    return stop

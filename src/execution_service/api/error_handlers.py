@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -12,8 +13,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
+from execution_service.config import get_settings
 from execution_service.errors.codes import ErrorCode
 from execution_service.service.refusals import ServiceError
+from execution_service.store.engine import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = "The database is unavailable right now; try again shortly."
 
 
 def error_body(code: ErrorCode, message: str, details: Any = None) -> dict[str, Any]:
@@ -52,6 +59,20 @@ def _service(_: Request, exc: Exception) -> JSONResponse:
         error_body(exc.code, exc.message, exc.details),
         status_code=exc.status,
         headers=exc.headers or None,
+    )
+
+
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """503 ``DATABASE_UNAVAILABLE`` with ``Retry-After``: the database cannot be reached
+    (down, restarting, its connections killed). One line in the log, no traceback: the
+    service is not broken, its database is away."""
+    assert isinstance(exc, DatabaseUnavailable)
+    log.warning("%s %s: 503 DATABASE_UNAVAILABLE (%s)", request.method, request.url.path, exc)
+    seconds = get_settings().database_retry_after_seconds
+    return JSONResponse(
+        error_body(ErrorCode.DATABASE_UNAVAILABLE, DATABASE_DOWN),
+        status_code=503,
+        headers={"Retry-After": str(seconds)},
     )
 
 
@@ -99,3 +120,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ServiceError, _service)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)

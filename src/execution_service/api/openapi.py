@@ -5,6 +5,8 @@ headers, and their own refusals); the answers every route shares are added to th
 document here, with the limits that come from the running settings:
 
 - 401 ``UNAUTHENTICATED`` (with ``WWW-Authenticate``) on every ``/api/v1`` operation;
+- 503 ``DATABASE_UNAVAILABLE`` (with ``Retry-After``) on every ``/api/v1`` operation: each
+  reads or writes the database (the key's owner, at least);
 - 413 ``BODY_TOO_LARGE`` on every operation (``settings.max_body_bytes``);
 - this API's error body for 422 where FastAPI would document its own;
 - the queue request's ``timeout_seconds``/``queue_timeout_seconds`` maximum
@@ -149,6 +151,27 @@ class Health(BaseModel):
     status: str
 
 
+class ReadinessCheck(BaseModel):
+    ok: bool
+    detail: str | None = Field(description="What is wrong; null when the check passed.")
+    ms: float = Field(ge=0, description="How long the check took, in milliseconds.")
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ready")
+    checks: dict[str, ReadinessCheck] = Field(
+        description="database (a round trip), broker (a round trip), schema (the "
+        "database is at the migrations' head)."
+    )
+
+
+NOT_READY = (
+    "Not ready (NOT_READY): the message names the failing checks; details carries "
+    "every check (details.checks, as in the 200 answer) and the failing ones "
+    "(details.failing)."
+)
+
+
 # --- what each route answers ----------------------------------------------------------
 
 _ERRORS: dict[int, str] = {
@@ -163,7 +186,9 @@ _ERRORS: dict[int, str] = {
     "details name each field.",
     429: "Too many executions queued or running (QUEUE_LIMIT_REACHED); try again after "
     "Retry-After seconds.",
-    503: "The queue is unavailable (BROKER_UNAVAILABLE); nothing was queued.",
+    503: "The database is unavailable (DATABASE_UNAVAILABLE), or, when queueing, the "
+    "queue is (BROKER_UNAVAILABLE: nothing was queued); try again after Retry-After "
+    "seconds.",
 }
 
 _HEADERS: dict[int, dict[str, Any]] = {
@@ -178,6 +203,13 @@ _HEADERS: dict[int, dict[str, Any]] = {
         "Retry-After": {
             "description": "Seconds to wait before trying again.",
             "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again (with DATABASE_UNAVAILABLE).",
+            "required": False,
             "schema": {"type": "integer", "minimum": 0},
         }
     },
@@ -294,6 +326,7 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 responses["422"] = _error_response(422, _ERRORS[422])
             if path.startswith("/api/v1/"):
                 responses.setdefault("401", _error_response(401, _ERRORS[401]))
+                responses.setdefault("503", _error_response(503, _ERRORS[503]))
             responses.setdefault(
                 "413",
                 _error_response(

@@ -1,4 +1,4 @@
-"""The routes of ``/api/v1`` and ``/healthz``."""
+"""The routes of ``/api/v1``, ``/healthz`` (liveness) and ``/readyz`` (readiness)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from execution_service.api.auth import Caller
 from execution_service.api.responses import json_response
 from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
 from execution_service.graph import GraphSpec
-from execution_service.service import executions, graphs, operations
+from execution_service.service import executions, graphs, operations, readiness
 from execution_service.service.admission import QueueOrder, get_admission
 from execution_service.status import Status
 
@@ -23,7 +23,22 @@ health = APIRouter()
 
 @health.get("/healthz", response_model=None, responses=doc.answers(200, doc.Health))
 def healthz() -> dict[str, str]:
+    """Liveness: the process answers. It reads nothing (see ``/readyz``)."""
     return {"status": "ok"}
+
+
+@health.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        **doc.answers(200, doc.Readiness, description="Ready."),
+        503: doc.error_answer(503, doc.NOT_READY),
+    },
+)
+def readyz() -> dict[str, Any]:
+    """Readiness: the database and the broker answer, the schema is at the latest
+    migration; else 503 ``NOT_READY`` naming what is wrong."""
+    return readiness.readiness()
 
 
 @router.post(

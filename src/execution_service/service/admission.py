@@ -48,6 +48,7 @@ from execution_service.service.views import execution_view
 from execution_service.status import Status
 from execution_service.store import graph_rows, queueing
 from execution_service.store import redispatch as waiting
+from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,10 @@ class Admission:
             try:
                 answers = admit([order for order, _ in batch])
             except BaseException as exc:  # the database is down: every caller is told
-                log.exception("could not admit %d executions", len(batch))
+                if isinstance(exc, DatabaseUnavailable):  # an outage, not a bug: no traceback
+                    log.warning("could not admit %d executions: %s", len(batch), exc)
+                else:
+                    log.exception("could not admit %d executions", len(batch))
                 for _, future in batch:
                     future.set_exception(exc)
                 if not isinstance(exc, Exception):

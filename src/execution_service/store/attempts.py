@@ -4,7 +4,8 @@ A worker starts an attempt (:func:`start_attempt`), writes its progress
 (:func:`write_progress`) and heartbeat (:func:`heartbeat`) while the crew runs, looks
 at the execution's status (:func:`read_status`), and records how it ended:
 :func:`record_completion`, :func:`record_failure` (retrying or failed), or only that it
-let go of the crew (:func:`mark_stopped`) when somebody else ended the execution.
+let go of the crew (:func:`mark_stopped`) when somebody else ended the execution; a
+worker that is stopping hands a running attempt back (:func:`hand_back`).
 
 These run for every execution, so they are tuned, and each decides its own path (the
 caller never chooses):
@@ -453,6 +454,35 @@ def record_failure(attempt: Attempt, info: ErrorInfo, retry_in: float | None) ->
             values={**error_columns(info, attempt.number), "stopped_at": now, **due},
             message=f"{info.message} Retrying in {delay:.2f} s." if retry else info.message,
             details=error_history(info, delay_seconds=delay) if retry else error_history(info),
+            attempt=attempt.number,
+        )
+    )
+    return moved is not None
+
+
+def hand_back(attempt: Attempt, worker: str) -> bool:
+    """The attempt's worker is stopping and stopped its crew: release the attempt so that
+    another worker starts it again at once. A compare-and-set from running at this
+    attempt to retrying, with the attempt count put back to the one before (the
+    released attempt is not counted), no error recorded, due at once (the retry's
+    ``delay_seconds`` 0, so a message naming the attempt before starts it); the let-go
+    is recorded with it. Whether it moved (False: somebody else ended it first)."""
+    moved = write(
+        lambda conn: transitions.transition_on(
+            conn,
+            attempt.execution_id,
+            Status.RETRYING,
+            expected=frozenset({Status.RUNNING}),
+            # due at once, and its message sent now (the re-dispatch sweep counts from
+            # dispatched_at: without it the sweep could send the message a second time)
+            values={
+                "attempt": attempt.number - 1,
+                "stopped_at": utcnow(),
+                "dispatched_at": utcnow(),
+            },
+            message=f"Handed back to the queue: worker {worker} is stopping; "
+            f"attempt {attempt.number} starts again on another worker.",
+            details={"handed_back": True, "worker": worker, "delay_seconds": 0.0},
             attempt=attempt.number,
         )
     )

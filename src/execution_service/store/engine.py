@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from execution_service.config import get_settings
@@ -20,6 +20,52 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _ping_after_idle = 0.0  # seconds; 0: every checkout (pool_pre_ping)
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached: it is down or restarting, refuses connections, or
+    the connection was lost in the middle of the work. Raised by every helper here
+    (:func:`session_scope`, :func:`read_scope`, :func:`read`, :func:`write`,
+    :func:`driver_write`) in place of the driver's error, so that the layers above
+    (which never import SQLAlchemy) can answer 503 or try again later. A bad statement,
+    a constraint or a data error is never translated: those are bugs or refusals."""
+
+
+# when (time.monotonic()) this process last found the database unreachable
+_last_unavailable_at: float | None = None
+
+
+def unavailable_within(seconds: float) -> bool:
+    """Whether this process found the database unreachable in the last ``seconds``."""
+    last = _last_unavailable_at
+    return last is not None and time.monotonic() - last < seconds
+
+
+def is_unavailable(exc: BaseException, sqlite: bool = False) -> bool:
+    """Whether ``exc`` (SQLAlchemy's, or the driver's own) says the database cannot be
+    reached rather than that the work was wrong: a connection that could not be made or
+    was lost (``OperationalError``, ``InterfaceError``, an invalidated connection, a
+    failed ping). On SQLite only a lock held past the busy timeout: its other
+    ``OperationalError`` (no such table, a syntax error) are bugs."""
+    if isinstance(exc, DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if sqlite:
+            return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+        return isinstance(exc, (OperationalError, InterfaceError))
+    # a driver's own exception (driver_write): DB-API names, whatever the driver
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return not sqlite and bool(names & {"OperationalError", "InterfaceError"})
+
+
+def unavailable(exc: BaseException) -> DatabaseUnavailable:
+    """``exc`` translated (the caller raises it ``from exc``); records when it happened."""
+    global _last_unavailable_at
+    _last_unavailable_at = time.monotonic()
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return DatabaseUnavailable(f"{type(exc).__name__}: {first[0] if first else ''}")
 
 
 def ping_only_after_idle(seconds: float) -> None:
@@ -43,11 +89,14 @@ def make_engine(url: str, autocommit: bool = False) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
+    # a server that does not answer is given up on after this long (libpq's own timeout)
+    timeout = {"connect_timeout": max(1, round(get_settings().database_connect_timeout))}
     if autocommit:
         # autocommit for good, set once per connection: no isolation level set and reset
         # at every checkout, and nothing to roll back when a connection is returned
         engine = create_engine(
             url,
+            connect_args=timeout,
             pool_size=10,
             max_overflow=20,
             pool_use_lifo=True,
@@ -57,7 +106,9 @@ def make_engine(url: str, autocommit: bool = False) -> Engine:
         _ping_idle_connections(engine, lambda: AUTOCOMMIT_PING_AFTER_IDLE)
         return engine
     # LIFO: the connection used last goes out first, so the few a process needs stay warm
-    engine = create_engine(url, pool_size=10, max_overflow=20, pool_use_lifo=True)
+    engine = create_engine(
+        url, connect_args=timeout, pool_size=10, max_overflow=20, pool_use_lifo=True
+    )
     _ping_idle_connections(engine, lambda: _ping_after_idle)
     return engine
 
@@ -142,10 +193,23 @@ _sqlite_writer = threading.RLock()
 
 
 @contextmanager
+def _translated(url: str) -> Iterator[None]:
+    """Driver errors that say the database cannot be reached become
+    :class:`DatabaseUnavailable`; every other error passes unchanged."""
+    try:
+        yield
+    except (DBAPIError, DisconnectionError) as exc:
+        if not is_unavailable(exc, url.startswith("sqlite")):
+            raise
+        raise unavailable(exc) from exc
+
+
+@contextmanager
 def session_scope() -> Iterator[Session]:
-    """A write transaction: commits on success, rolls back on error."""
+    """A write transaction: commits on success, rolls back on error; raises
+    :class:`DatabaseUnavailable` when the database cannot be reached."""
     url = get_settings().database_url
-    with contextlib.ExitStack() as stack:
+    with _translated(url), contextlib.ExitStack() as stack:
         if url.startswith("sqlite"):
             stack.enter_context(_sqlite_writer)
         session = stack.enter_context(_sessionmaker_for(url, False)())
@@ -156,8 +220,10 @@ def session_scope() -> Iterator[Session]:
 @contextmanager
 def read_scope() -> Iterator[Session]:
     """A read-only scope: on SQLite a read transaction (never takes the write lock), on
-    PostgreSQL autocommit reads."""
-    with _sessionmaker_for(get_settings().database_url, True)() as session, session.begin():
+    PostgreSQL autocommit reads; raises :class:`DatabaseUnavailable` when the database
+    cannot be reached."""
+    url = get_settings().database_url
+    with _translated(url), _sessionmaker_for(url, True)() as session, session.begin():
         yield session
 
 
@@ -174,17 +240,18 @@ def _retried(work: Callable[[Connection], T], sqlite_scope: Callable[[], Any]) -
     """``work`` on an autocommit connection (PostgreSQL) or in ``sqlite_scope`` (SQLite),
     once more on a fresh connection when the one it got turns out to be broken."""
     url = get_settings().database_url
-    for tries in (1, 2):
-        try:
-            if url.startswith("sqlite"):
-                with sqlite_scope() as session:
-                    return work(session.connection())
-            with _autocommit_engine(url).connect() as conn:
-                return work(conn)
-        except DBAPIError as exc:
-            if tries == 2 or not exc.connection_invalidated:
-                raise
-            log.warning("the database connection was lost (%s); trying again", exc.orig)
+    if url.startswith("sqlite"):
+        with sqlite_scope() as session:  # translates its own errors
+            return work(session.connection())
+    with _translated(url):
+        for tries in (1, 2):
+            try:
+                with _autocommit_engine(url).connect() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                if tries == 2 or not exc.connection_invalidated:
+                    raise
+                log.warning("the database connection was lost (%s); trying again", exc.orig)
     raise AssertionError("unreachable")
 
 
@@ -264,23 +331,38 @@ def driver_write(work: Callable[[Any], T]) -> T:
 
     Like :func:`write`: a connection idle for a while is pinged when checked out, and a
     connection found broken (the database restarted) invalidates the pool's connections
-    and ``work`` runs once more on a fresh one, so it must be safe to run twice."""
+    and ``work`` runs once more on a fresh one, so it must be safe to run twice. Raises
+    :class:`DatabaseUnavailable` when the database cannot be reached."""
     engine = _autocommit_engine(get_settings().database_url)
     for tries in (1, 2):
-        pooled = engine.raw_connection()
+        try:
+            pooled = engine.raw_connection()  # raises the driver's own errors, unwrapped
+        except (DBAPIError, DisconnectionError, engine.dialect.loaded_dbapi.Error) as exc:
+            if not is_unavailable(exc):
+                raise
+            raise unavailable(exc) from exc
         driver: Any = pooled.driver_connection
         try:
             return work(driver)
         except engine.dialect.loaded_dbapi.Error as exc:
             if not engine.dialect.is_disconnect(exc, driver, None):
+                if is_unavailable(exc):
+                    raise unavailable(exc) from exc
                 raise
             engine.pool._invalidate(pooled, exc)  # as SQLAlchemy does on a disconnect
             if tries == 2:
-                raise
+                raise unavailable(exc) from exc
             log.warning("the database connection was lost (%s); trying again", exc)
         finally:
             pooled.close()
     raise AssertionError("unreachable")
+
+
+def ping() -> None:
+    """One round trip to the database (``SELECT 1``) on a pooled connection; raises
+    :class:`DatabaseUnavailable` when it cannot be reached. Connecting is bounded by
+    ``database_connect_timeout``; the caller bounds the wait for an answer."""
+    read(lambda conn: conn.exec_driver_sql("SELECT 1").all())
 
 
 def reset_engines(close: bool = True) -> None:

@@ -7,8 +7,13 @@ how it ended (completed, retrying after a backoff, failed, or only stopped when 
 else ended it) and tell the breaker what it saw.
 
 Returns the next attempt (:class:`NextAttempt`: how long to wait, and the attempt count
-its message names) when the attempt failed in a way worth retrying; the Celery task then
-re-queues itself through the broker.
+its message names) when the attempt failed in a way worth retrying, or was handed back
+because its worker is stopping (``worker/shutdown.py``: the attempt is released, not
+counted, and due at once); the Celery task then re-queues itself through the broker.
+
+How the attempt ended is written even if the database is away for a while
+(``worker/outcomes.py``); a worker that has to give up leaves the execution to the
+reapers, which retry or fail it once the database is back.
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ from execution_service.status import Status
 from execution_service.store.attempts import (
     Attempt,
     RetryOwed,
-    mark_stopped,
+    hand_back,
     record_completion,
     record_failure,
     start_attempt,
 )
 from execution_service.store.failures import end_with_error
+from execution_service.worker.outcomes import OutcomeLost, let_go, written
 from execution_service.worker.progress import recorded_output
 from execution_service.worker.supervise import supervise
 
@@ -80,6 +86,9 @@ def run_execution(
         breaker.release(circuit, decision.trial)
         log.info("execution %s stopped (%s)", execution_id, outcome.stopped)
         return None
+    if outcome.handed_back:
+        breaker.release(circuit, decision.trial)
+        return _handed_back(attempt, worker)
     if outcome.error is not None:
         info = classify(outcome.error)
         log.info("execution %s attempt %d failed: %s", execution_id, attempt.number, info.code)
@@ -92,9 +101,31 @@ def run_execution(
     if not decision.clean:  # a clean success changes nothing: no round trip for it
         breaker.success(circuit, decision.trial)
     tasks = [recorded_output(task) for task in outcome.result.tasks]
-    if not record_completion(attempt, outcome.result.raw, tasks):
-        mark_stopped(attempt)  # cancelled or timed out just as it completed
+    raw = outcome.result.raw
+    try:
+        if not written(
+            lambda: record_completion(attempt, raw, tasks), f"the result of {execution_id}"
+        ):
+            let_go(attempt)  # cancelled or timed out just as it completed
+    except OutcomeLost:
+        pass  # logged; a reaper takes it over once the database is back
     return None
+
+
+def _handed_back(attempt: Attempt, worker: str) -> NextAttempt | None:
+    """Release the attempt of a crew stopped because its worker is stopping; the message
+    that starts it again (the same attempt, at once) is the caller's to send."""
+    try:
+        released = written(
+            lambda: hand_back(attempt, worker), f"the hand-back of {attempt.execution_id}"
+        )
+    except OutcomeLost:
+        return None  # logged; a reaper takes it over once the database is back
+    if not released:
+        let_go(attempt)  # somebody else ended it first (a cancel, the deadline)
+        return None
+    log.info("execution %s handed back to the queue", attempt.execution_id)
+    return NextAttempt(0.0, attempt.number - 1)
 
 
 def _failed(attempt: Attempt, info: ErrorInfo) -> NextAttempt | None:
@@ -110,8 +141,15 @@ def _failed(attempt: Attempt, info: ErrorInfo) -> NextAttempt | None:
         if attempt.deadline is not None:
             left = (attempt.deadline - datetime.now(UTC)).total_seconds()
             retry_in = max(0.0, min(retry_in, left))
-    if not record_failure(attempt, info, retry_in):
-        mark_stopped(attempt)  # somebody else ended it first (a cancel, the deadline)
+    try:
+        moved = written(
+            lambda: record_failure(attempt, info, retry_in),
+            f"the failure of {attempt.execution_id}",
+        )
+    except OutcomeLost:
+        return None  # logged; a reaper takes it over once the database is back
+    if not moved:
+        let_go(attempt)  # somebody else ended it first (a cancel, the deadline)
         return None
     return None if retry_in is None else NextAttempt(retry_in, attempt.number)
 

@@ -9,6 +9,9 @@ the row has). What is not written yet waits; the watcher writes it when it is du
 (:meth:`ProgressWriter.flush`), and a crew that completes, or was stopped (its
 execution has moved on), drops it (:meth:`ProgressWriter.discard`): the completion
 writes 100 % and every output.
+
+A write the database cannot take (it is unreachable) is kept and tried again at its
+next turn; it never reaches the crew as an error.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from execution_service.crews.interface import TaskResult
 from execution_service.store.attempts import Attempt, write_progress
+from execution_service.store.engine import DatabaseUnavailable
 
 
 def recorded_output(task: TaskResult) -> dict[str, Any]:
@@ -77,21 +81,26 @@ class ProgressWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Write what is pending now."""
+        """Write what is pending now (kept for the next turn if the database is away)."""
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, None
                 self._next_write = time.monotonic() + self.interval
             if pending is None:
                 return
-            write_progress(
-                self.attempt,
-                pending.percent,
-                pending.current_task,
-                pending.message,
-                pending.at,
-                pending.outputs,
-            )
+            try:
+                write_progress(
+                    self.attempt,
+                    pending.percent,
+                    pending.current_task,
+                    pending.message,
+                    pending.at,
+                    pending.outputs,
+                )
+            except DatabaseUnavailable:
+                with self._lock:
+                    if self._pending is None:  # nothing newer came meanwhile
+                        self._pending = pending
 
     def discard(self) -> None:
         """Drop what is pending (the execution has moved on, or completed)."""

@@ -30,6 +30,7 @@ from execution_service.config import get_settings
 from execution_service.messaging.dispatch import broker_backlog, publish
 from execution_service.store import reaping, worker_presence
 from execution_service.store import redispatch as waiting
+from execution_service.store.engine import DatabaseUnavailable, unavailable_within
 
 log = logging.getLogger(__name__)
 
@@ -42,17 +43,20 @@ def reap_once() -> int:
     # no watcher (its worker died or is wedged)
     grace = settings.stop_grace_seconds + settings.heartbeat_interval
     moved = reaping.time_out_overdue(now, running_grace_seconds=grace)
-    for lost in reaping.lost_executions(now, settings.heartbeat_timeout):
-        if not lost.may_retry:
-            moved += reaping.fail_lost(lost)
-        elif reaping.retry_lost(lost):
-            publish(
-                str(lost.execution_id),
-                lost.priority,
-                lost.timeout_seconds,
-                after_attempt=lost.attempt,
-            )
-            moved += 1
+    # silence is counted only while the database can be reached: a watcher cut off
+    # from it could not write its heartbeat (worker/outcomes.py states the rule)
+    if not unavailable_within(settings.heartbeat_timeout):
+        for lost in reaping.lost_executions(now, settings.heartbeat_timeout):
+            if not lost.may_retry:
+                moved += reaping.fail_lost(lost)
+            elif reaping.retry_lost(lost):
+                publish(
+                    str(lost.execution_id),
+                    lost.priority,
+                    lost.timeout_seconds,
+                    after_attempt=lost.attempt,
+                )
+                moved += 1
     return moved + redispatch_once(now)
 
 
@@ -117,6 +121,8 @@ class Reaper:
                 moved = reap_once()
                 if moved:
                     log.info("reaper moved %d execution(s)", moved)
+            except DatabaseUnavailable as exc:  # an outage: one line a round, no traceback
+                log.warning("reaper round skipped: the database cannot be reached (%s)", exc)
             except Exception:
                 log.exception("reaper round failed")
             if self._stop.wait(interval):

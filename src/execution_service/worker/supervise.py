@@ -9,6 +9,15 @@ stopped after ``stop_grace_seconds``, a stop exception (:class:`HardStop`) is
 injected into its thread and the task lets go of it at once, so the worker slot is
 free for the next execution. The watcher also keeps the execution's heartbeat fresh
 and writes the crew's progress when it is due.
+
+When the worker is told to stop (``worker/shutdown.py``) and its grace period is over,
+a crew still running is stopped the same way, and the outcome says it is to be handed
+back (``handed_back``): the caller releases the attempt.
+
+While the database cannot be reached the crew keeps running: the watcher cannot see a
+cancel then (it looks again once the database is back), its heartbeat and progress
+writes are tried again at their next turn, and at the deadline the crew is stopped even
+if the timeout could not be written (a reaper writes it once the database is back).
 """
 
 from __future__ import annotations
@@ -23,10 +32,13 @@ from execution_service.crews.crewai.runner import get_runner
 from execution_service.crews.interface import RunContext, RunResult, StopRequested, current_run
 from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.status import Status
-from execution_service.store.attempts import Attempt, heartbeat, mark_stopped, read_status
+from execution_service.store.attempts import Attempt, heartbeat, read_status
+from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.failures import end_with_error
 from execution_service.worker.crew_threads import crew_threads
+from execution_service.worker.outcomes import let_go
 from execution_service.worker.progress import ProgressWriter
+from execution_service.worker.shutdown import shutdown
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +56,7 @@ class Outcome:
     result: RunResult | None = None
     error: BaseException | None = None
     stopped: str | None = None
+    handed_back: bool = False  # its worker is stopping: the attempt is to be released
 
 
 def supervise(attempt: Attempt) -> Outcome:
@@ -71,6 +84,8 @@ def supervise(attempt: Attempt) -> Outcome:
     deadline = attempt.deadline.timestamp() if attempt.deadline else None
     hard_stop_at = 0.0
     next_beat = time.monotonic() + settings.heartbeat_interval
+    handing_back = False
+    unreachable = False  # the last look at the database failed
     while True:
         wait = settings.stop_check_interval
         if deadline is not None and outcome.stopped is None:
@@ -78,28 +93,44 @@ def supervise(attempt: Attempt) -> Outcome:
         if running.wait(wait):
             break
         now = time.monotonic()
-        if outcome.stopped is None:
-            if deadline is not None and time.time() >= deadline:
-                end_with_error(
+        if outcome.stopped is None and not handing_back:
+            try:
+                if deadline is not None and time.time() >= deadline:
+                    outcome.stopped = "deadline"  # stopped even if the write below fails
+                    end_with_error(
+                        attempt.execution_id,
+                        Status.TIMED_OUT,
+                        error_info(ErrorCode.EXECUTION_TIMEOUT),
+                        frozenset({Status.RUNNING}),
+                        attempt.number,
+                    )
+                else:
+                    status, number = read_status(attempt)
+                    if status != Status.RUNNING or number != attempt.number:
+                        outcome.stopped = str(status)
+                if outcome.stopped is None:
+                    hooks.flush_due()
+                    if now >= next_beat:
+                        next_beat = now + settings.heartbeat_interval
+                        heartbeat(attempt)
+                unreachable = False
+            except DatabaseUnavailable as exc:
+                if not unreachable:
+                    log.warning(
+                        "execution %s: the database is unreachable (%s); its crew goes on",
+                        attempt.execution_id,
+                        exc,
+                    )
+                unreachable = True
+            if outcome.stopped is None and shutdown.hand_back_due():
+                log.info(
+                    "execution %s: the worker is stopping; its crew is stopped and handed back",
                     attempt.execution_id,
-                    Status.TIMED_OUT,
-                    error_info(ErrorCode.EXECUTION_TIMEOUT),
-                    frozenset({Status.RUNNING}),
-                    attempt.number,
                 )
-                outcome.stopped = "deadline"
-            else:
-                status, number = read_status(attempt)
-                if status != Status.RUNNING or number != attempt.number:
-                    outcome.stopped = str(status)
-            if outcome.stopped is not None:
+                handing_back = True
+            if outcome.stopped is not None or handing_back:
                 stop.set()
                 hard_stop_at = now + settings.stop_grace_seconds
-            else:
-                hooks.flush_due()
-                if now >= next_beat:
-                    heartbeat(attempt)
-                    next_beat = now + settings.heartbeat_interval
         elif now >= hard_stop_at:
             log.warning(
                 "execution %s did not stop within %.1f s; stopping its crew hard",
@@ -108,11 +139,17 @@ def supervise(attempt: Attempt) -> Outcome:
             )
             running.interrupt(HardStop)
             break
-    if outcome.stopped is None and isinstance(outcome.error, (StopRequested, HardStop)):
+    finished = outcome.result is not None
+    if handing_back and outcome.stopped is None and not finished:
+        outcome.handed_back = True  # whatever it raised, it was stopped by the shutdown
+        outcome.error = None
+    elif outcome.stopped is None and isinstance(outcome.error, (StopRequested, HardStop)):
         outcome.stopped = "requested"
     if outcome.stopped is not None:
         hooks.discard()  # the execution has moved on: progress is no longer written
-        mark_stopped(attempt)
+        let_go(attempt)
+    elif outcome.handed_back:
+        hooks.discard()  # the next start begins afresh; the hand-back records the let-go
     elif outcome.error is not None:
         hooks.flush()  # the progress and outputs it made are kept
     else:
