@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from execution_service import config
 from execution_service.status import Status
 from execution_service.store.engine import make_engine, reset_engines
-from execution_service.store.execution_reads import decode_cursor, read_page
+from execution_service.store.execution_reads import Match, decode_cursor, read_page
 from execution_service.store.migrate import upgrade
 from execution_service.store.models import Execution, Graph
 
@@ -91,7 +91,8 @@ def page_through(
     pages: list[list[uuid.UUID]] = []
     after = None
     while True:
-        page, cursor = read_page("local", status, graph_id, size, after)
+        match = Match("local", [status] if status else None, graph_id)
+        page, cursor = read_page(match, size, after)
         pages.append([execution.id for execution in page])
         if cursor is None:
             return pages

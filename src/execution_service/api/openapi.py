@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, Field
 
+from execution_service import metadata as labels
 from execution_service.config import Settings, get_settings
 from execution_service.errors.codes import ErrorCode
 from execution_service.priorities import Priority
@@ -84,6 +85,7 @@ class Execution(BaseModel):
     status: Status
     priority: Priority
     inputs: dict[str, Any]
+    metadata: dict[str, str] = Field(description="The metadata it was queued with.")
     timeout_seconds: float | None
     attempt: int
     max_attempts: int
@@ -104,6 +106,15 @@ class Execution(BaseModel):
 class ExecutionPage(BaseModel):
     items: list[Execution] = Field(description="Newest first.")
     next_cursor: str | None = Field(description="The next page's cursor; null on the last.")
+
+
+class BulkCancelled(BaseModel):
+    cancelled: int = Field(ge=0, description="How many this call cancelled.")
+    ids: list[str] = Field(description="Their ids.")
+    more: bool = Field(
+        description="Whether more executions matched than this call's limit: call again "
+        "for the rest."
+    )
 
 
 class Event(BaseModel):
@@ -170,6 +181,36 @@ NOT_READY = (
     "every check (details.checks, as in the 200 answer) and the failing ones "
     "(details.failing)."
 )
+
+
+# --- the listing's metadata filter ---------------------------------------------------
+
+METADATA_FILTER: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "metadata",
+            "in": "query",
+            "required": False,
+            "style": "deepObject",
+            "explode": True,
+            "description": "Only executions with this metadata: each key must have the "
+            "value given (several keys: all of them). Written `metadata.customer=acme` "
+            "(a parameter per key, the name `metadata.` and the key), or in OpenAPI's "
+            "deepObject style, `metadata[customer]=acme`. At most "
+            f"{labels.MAX_KEYS} keys of 1 to {labels.MAX_KEY_CHARS} characters "
+            f"[A-Za-z0-9_.-], each value at most {labels.MAX_VALUE_CHARS} characters; a "
+            "key given twice is refused (422).",
+            "schema": {
+                "type": "object",
+                "maxProperties": labels.MAX_KEYS,
+                "patternProperties": {
+                    labels.KEY_PATTERN: {"type": "string", "maxLength": labels.MAX_VALUE_CHARS}
+                },
+                "additionalProperties": False,
+            },
+        }
+    ]
+}
 
 
 # --- what each route answers ----------------------------------------------------------

@@ -11,7 +11,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
 from execution_service.api.responses import json_response
-from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
+from execution_service.api.schemas import (
+    QUEUE_REQUEST_BODY,
+    BulkCancel,
+    ExecutionChange,
+    parse_queue_request,
+)
 from execution_service.graph import GraphSpec
 from execution_service.service import executions, graphs, operations, readiness
 from execution_service.service.admission import QueueOrder, get_admission
@@ -89,6 +94,7 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
         request.priority,
         request.timeout_seconds,
         request.queue_timeout_seconds,
+        metadata=request.metadata,
     )
     execution = await asyncio.wrap_future(get_admission().submit(order))
     return json_response(
@@ -98,15 +104,44 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
     )
 
 
-@router.get("/executions", response_model=None, responses=doc.answers(200, doc.ExecutionPage, 422))
+@router.get(
+    "/executions",
+    response_model=None,
+    openapi_extra=doc.METADATA_FILTER,
+    responses=doc.answers(200, doc.ExecutionPage, 422),
+)
 def list_executions(
+    http: Request,
     caller: Caller,
     status: Status | None = None,
     graph_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    return executions.list_executions(caller, status, graph_id, limit, cursor)
+    # metadata.<key>=<value>: query names FastAPI cannot declare, read here
+    metadata = executions.metadata_filters(http.query_params.multi_items())
+    return executions.list_executions(caller, status, graph_id, limit, cursor, metadata)
+
+
+@router.post(
+    "/executions/cancel",
+    response_model=None,
+    responses=doc.answers(200, doc.BulkCancelled, 422),
+)
+def cancel_executions(request: BulkCancel, caller: Caller) -> dict[str, Any]:
+    """Cancel the caller's unfinished executions matching every filter given (at most
+    ``limit`` per call, oldest first); an empty filter is refused unless ``all`` is
+    true."""
+    return executions.cancel_matching(
+        caller,
+        status=Status(request.status) if request.status is not None else None,
+        graph_id=request.graph_id,
+        metadata=request.metadata,
+        created_before=request.created_before,
+        created_after=request.created_after,
+        everything=request.all,
+        limit=request.limit,
+    )
 
 
 @router.get("/executions/{execution_id}", responses=doc.answers(200, doc.Execution, 404, 422))

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+import uuid
+from typing import Annotated, Any, Literal
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
+from execution_service import metadata as labels
 from execution_service.config import get_settings
 from execution_service.graph import MIN_TIMEOUT_SECONDS
 from execution_service.priorities import Priority
@@ -37,6 +48,31 @@ def unstorable(value: Any, path: str = "inputs") -> str | None:
     return None
 
 
+def _no_nul(value: str) -> str:
+    problem = labels.value_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# an execution's metadata (execution_service/metadata.py): an error names its key,
+# ``metadata.<key>``; the bounds are in the OpenAPI document
+MetadataKey = Annotated[str, StringConstraints(pattern=labels.KEY_PATTERN)]
+MetadataValue = Annotated[
+    str, StringConstraints(max_length=labels.MAX_VALUE_CHARS), AfterValidator(_no_nul)
+]
+Metadata = Annotated[
+    dict[MetadataKey, MetadataValue],
+    Field(
+        max_length=labels.MAX_KEYS,
+        description=f"Your own labels: at most {labels.MAX_KEYS} keys of 1 to "
+        f"{labels.MAX_KEY_CHARS} characters [A-Za-z0-9_.-], each value a string of at most "
+        f"{labels.MAX_VALUE_CHARS} characters.",
+        json_schema_extra={"additionalProperties": False},
+    ),
+]
+
+
 class QueueRequest(BaseModel):
     # strict: a boolean or a string is not a number (JSON mode: a priority is its name)
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -47,6 +83,7 @@ class QueueRequest(BaseModel):
     # written into the OpenAPI document by api/openapi.py)
     timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
     queue_timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
+    metadata: Metadata = Field(default_factory=dict)
 
     @field_validator("inputs")
     @classmethod
@@ -71,6 +108,51 @@ class QueueRequest(BaseModel):
         if value is not None and value > limit:
             raise ValueError(f"at most {limit:g} seconds are accepted")
         return value
+
+
+# a bulk cancel names at least one filter, or ``all: true`` (else 422): said in JSON Schema
+_SOME_FILTER: dict[str, Any] = {
+    "anyOf": [
+        *(
+            {"required": [name], "properties": {name: {"type": "string"}}}
+            for name in ("status", "graph_id", "created_before", "created_after")
+        ),
+        {"required": ["metadata"], "properties": {"metadata": {"minProperties": 1}}},
+        {"required": ["all"], "properties": {"all": {"const": True}}},
+    ]
+}
+
+
+class BulkCancel(BaseModel):
+    """Which of the caller's unfinished executions to cancel: every filter given must
+    match (an empty filter is refused unless ``all`` is true)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_SOME_FILTER)
+
+    status: Literal["queued", "running", "retrying"] | None = Field(
+        default=None, description="Only executions in this status; none: any unfinished one."
+    )
+    graph_id: uuid.UUID | None = None
+    metadata: Metadata = Field(default_factory=dict)
+    created_before: AwareDatetime | None = Field(
+        default=None, description="Queued before this time (ISO 8601 with an offset)."
+    )
+    created_after: AwareDatetime | None = Field(
+        default=None, description="Queued at or after this time (ISO 8601 with an offset)."
+    )
+    all: bool = Field(
+        default=False,
+        strict=True,
+        description="true with no other filter: every unfinished execution of yours.",
+    )
+    limit: int = Field(
+        default=1000,
+        ge=1,
+        le=1000,
+        strict=True,
+        description="At most this many are cancelled per call; `more` says whether "
+        "others matched (call again).",
+    )
 
 
 class ExecutionChange(BaseModel):

@@ -65,6 +65,7 @@ class QueueOrder:
     timeout_seconds: float | None = None
     queue_timeout_seconds: float | None = None
     received_at: datetime = field(default_factory=utcnow)
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 # what a new execution's view shows for the columns it has no value for yet
@@ -99,6 +100,8 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
             if order.queue_timeout_seconds
             else None
         ),
+        # stored with the row, and one row per key to be found by (store/queueing.py)
+        "user_metadata": order.metadata or None,
     }
 
 

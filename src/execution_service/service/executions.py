@@ -1,4 +1,5 @@
-"""Executions once queued: read one, its history, pages of them; cancel; raise priority.
+"""Executions once queued: read one, its history, pages of them; cancel one or many;
+raise priority.
 
 Queueing itself is ``service/admission.py`` (batched).
 """
@@ -6,8 +7,11 @@ Queueing itself is ``service/admission.py`` (batched).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from execution_service import metadata as labels
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import PRIORITY_RANK, Priority
 from execution_service.service.access import Principal
@@ -19,8 +23,9 @@ from execution_service.service.refusals import (
     PriorityNotRaised,
 )
 from execution_service.service.views import event_view, execution_view
-from execution_service.status import Status
+from execution_service.status import ACTIVE, Status
 from execution_service.store import execution_changes, execution_reads
+from execution_service.store.execution_reads import Match
 from execution_service.store.models import Execution
 
 
@@ -47,25 +52,102 @@ def execution_events(execution_id: uuid.UUID, caller: Principal) -> list[dict[st
     return [event_view(event) for event in history]
 
 
+def _invalid(field: str, message: str) -> InvalidRequest:
+    return InvalidRequest(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+def metadata_filters(params: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The metadata filters among a listing's query parameters (``metadata.<key>=<value>``
+    or ``metadata[<key>]=<value>``); 422 naming the filter when one is not valid."""
+    try:
+        return labels.parse_filters(params)
+    except labels.MetadataError as exc:
+        raise _invalid(exc.field, exc.message) from exc
+
+
 def list_executions(
     caller: Principal,
     status: Status | None = None,
     graph_id: uuid.UUID | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The caller's executions, newest first, keyset-paginated: ``next_cursor`` fetches
-    the following page."""
+    the following page. Each filter given must hold; ``metadata``: each key has the
+    value."""
     after = None
     if cursor is not None:
         try:
             after = execution_reads.decode_cursor(cursor)
         except ValueError as exc:
             raise InvalidRequest("cursor: not a cursor this service handed out") from exc
-    page, following = execution_reads.read_page(
-        caller.owner, status.value if status is not None else None, graph_id, limit, after
+    match = Match(
+        caller.owner,
+        statuses=[status.value] if status is not None else None,
+        graph_id=graph_id,
+        metadata=metadata or {},
     )
+    page, following = execution_reads.read_page(match, limit, after)
     return {"items": [execution_view(row) for row in page], "next_cursor": following}
+
+
+MAX_BULK_CANCEL = 1000
+"""At most this many executions are cancelled per bulk cancel; ``more`` tells the caller
+to call again for the rest."""
+
+
+def cancel_matching(
+    caller: Principal,
+    *,
+    status: Status | None = None,
+    graph_id: uuid.UUID | None = None,
+    metadata: dict[str, str] | None = None,
+    created_before: datetime | None = None,
+    created_after: datetime | None = None,
+    everything: bool = False,
+    limit: int = MAX_BULK_CANCEL,
+) -> dict[str, Any]:
+    """Cancel the caller's unfinished executions that match every filter given, oldest
+    first, at most ``limit`` (up to :data:`MAX_BULK_CANCEL`) of them: each one as
+    :func:`cancel_execution` does (a compare-and-set with its history row; a running
+    one's worker stops its crew). No filter at all is refused unless ``everything``.
+
+    Answers ``cancelled`` (how many this call cancelled), their ``ids``, and ``more``:
+    whether more matching executions were left for another call."""
+    filtered = (
+        status is not None
+        or graph_id is not None
+        or bool(metadata)
+        or created_before is not None
+        or created_after is not None
+    )
+    if not filtered and not everything:
+        raise _invalid(
+            "body",
+            "name at least one filter (status, graph_id, metadata, created_before, "
+            "created_after), or all: true to cancel every unfinished execution of yours",
+        )
+    if status is not None and status not in ACTIVE:
+        raise _invalid("status", "only a queued, running or retrying execution can be cancelled")
+    if not 1 <= limit <= MAX_BULK_CANCEL:
+        raise _invalid("limit", f"from 1 to {MAX_BULK_CANCEL}")
+    statuses = [status] if status is not None else sorted(ACTIVE)
+    match = Match(
+        caller.owner,
+        statuses=[s.value for s in statuses],
+        graph_id=graph_id,
+        metadata=metadata or {},
+        created_before=created_before,
+        created_after=created_after,
+    )
+    found = execution_reads.matching_ids(match, limit + 1)
+    cancelled = execution_changes.cancel_many(found[:limit], statuses)
+    return {
+        "cancelled": len(cancelled),
+        "ids": [str(ident) for ident in cancelled],
+        "more": len(found) > limit,
+    }
 
 
 def cancel_execution(execution_id: uuid.UUID, caller: Principal) -> dict[str, Any]:

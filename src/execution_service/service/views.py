@@ -65,6 +65,8 @@ class ExecutionColumns(Protocol):
     def queue_deadline_at(self) -> datetime | None: ...
     @property
     def stopped_at(self) -> datetime | None: ...
+    @property
+    def user_metadata(self) -> dict[str, Any] | None: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -101,6 +103,7 @@ def execution_view(execution: ExecutionColumns) -> dict[str, Any]:
         "status": execution.status,
         "priority": execution.priority,
         "inputs": execution.inputs,
+        "metadata": execution.user_metadata or {},
         "timeout_seconds": execution.timeout_seconds,
         "attempt": execution.attempt,
         "max_attempts": execution.max_attempts,

@@ -1,9 +1,9 @@
-"""Changes a caller asks for on one execution: cancel it, raise its priority."""
+"""Changes a caller asks for: cancel an execution (or many), raise its priority."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 
 from execution_service.status import Status
 from execution_service.store.engine import session_scope
@@ -27,6 +27,42 @@ def cancel(execution_id: uuid.UUID) -> tuple[bool, Execution | None]:
         if execution is not None:
             session.refresh(execution)
         return moved is not None, execution
+
+
+CANCEL_CHUNK = 100
+"""Executions cancelled per transaction by :func:`cancel_many`: each one's row stays
+locked until its transaction commits, so a worker moving one of them waits at most for
+one chunk."""
+
+
+def _chunks(ids: list[uuid.UUID], size: int) -> Iterator[list[uuid.UUID]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def cancel_many(ids: list[uuid.UUID], statuses: Collection[Status]) -> list[uuid.UUID]:
+    """Move each execution to cancelled if it is still in one of ``statuses``: each one
+    the usual compare-and-set with its history row, as :func:`cancel` (one that finished
+    or moved on meanwhile is left as it is). Returns the ids this call moved."""
+    expected = frozenset(statuses)
+    moved: list[uuid.UUID] = []
+    for chunk in _chunks(ids, CANCEL_CHUNK):
+        with session_scope() as session:
+            done = [
+                execution_id
+                for execution_id in chunk
+                if transition(
+                    session,
+                    execution_id,
+                    Status.CANCELLED,
+                    expected=expected,
+                    values={"error_code": None},
+                    message="cancelled by request",
+                )
+                is not None
+            ]
+        moved.extend(done)  # committed
+    return moved
 
 
 def change_priority(

@@ -159,6 +159,30 @@ class Execution(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
     # how many times the reaper sent it again because its message was lost
     redispatches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the caller's metadata (string keys and values) as given at queueing; None: none.
+    # Written once, never indexed here (listings filter through ExecutionMetadata)
+    user_metadata: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class ExecutionMetadata(Base):
+    """One key and value of an execution's metadata, written once with the execution, to
+    find an owner's executions by it (see migration 0009c): an index on the executions
+    would gain an entry at every status change, this table's at queueing only."""
+
+    __tablename__ = "execution_metadata"
+    __table_args__ = (
+        # an owner's executions with this key and value, newest first (keyset pages)
+        Index("ix_execution_metadata_match", "owner", "key", "value", "created_at", "execution_id"),
+    )
+
+    execution_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("executions.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(512))
+    # the execution's owner and creation time, so that the index alone finds and orders
+    owner: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column()
 
 
 class ExecutionEvent(Base):

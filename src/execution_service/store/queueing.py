@@ -17,10 +17,17 @@ from sqlalchemy import String, Table, Uuid, bindparam, func, insert, select
 
 from execution_service.status import ACTIVE
 from execution_service.store.engine import session_scope
-from execution_service.store.models import Execution, ExecutionEvent, Graph, Owner
+from execution_service.store.models import (
+    Execution,
+    ExecutionEvent,
+    ExecutionMetadata,
+    Graph,
+    Owner,
+)
 
 _EXECUTIONS = cast(Table, Execution.__table__)
 _EVENTS = cast(Table, ExecutionEvent.__table__)
+_METADATA = cast(Table, ExecutionMetadata.__table__)
 _GRAPH_ID = bindparam("graph_id", type_=Uuid())
 _LOCK = (
     select(Graph.deleted_at)
@@ -125,4 +132,23 @@ def insert_within_limits(
                     for row in rows
                 ],
             )
+            labels = metadata_rows(rows)
+            if labels:
+                conn.execute(insert(_METADATA), labels)
     return answers
+
+
+def metadata_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``execution_metadata`` rows of new executions' rows: one per key of each one's
+    ``user_metadata`` (none for an execution without)."""
+    return [
+        {
+            "execution_id": row["id"],
+            "key": key,
+            "value": value,
+            "owner": row["owner"],
+            "created_at": row["created_at"],
+        }
+        for row in rows
+        for key, value in (row.get("user_metadata") or {}).items()
+    ]
