@@ -31,11 +31,12 @@ Feature: Metadata: label executions, then find them and cancel them by their lab
       | customer=nobody          | 2    | 0     | 1     |
 
   Scenario: Metadata filters combine with the status filter
-    Given my executions queued with the metadata
+    Given every worker is busy with a long execution
+    And my executions queued with the metadata
       | metadata      | count |
       | customer=acme | 3     |
       | plan=gold     | 1     |
-    And 1 more execution with the metadata customer=acme that I cancelled
+    And 1 more execution with the metadata customer=acme that I cancelled while it waited
     When I list my cancelled executions with the metadata customer=acme
     Then I see exactly that cancelled execution
 

@@ -31,7 +31,7 @@ def step_other_owner(context, owner, count, text):
     metadata.other_owner_queues(context.world, owner, count, text)
 
 
-@given("1 more execution with the metadata {text} that I cancelled")
+@given("1 more execution with the metadata {text} that I cancelled while it waited")
 def step_queue_and_cancel(context, text):
     metadata.queue_and_cancel(context.world, text)
 
