@@ -141,7 +141,7 @@ class Store:
 
     def queue(self, owner: str, metadata: dict[str, str], at: datetime) -> uuid.UUID:
         """An execution queued as admission queues one (its metadata rows with it)."""
-        row = {
+        row: dict[str, Any] = {
             "id": uuid.uuid4(),
             "graph_id": self.graphs[owner],
             "owner": owner,
@@ -158,7 +158,8 @@ class Store:
         candidate = queueing.Candidate(self.graphs[owner], row, 10_000)
         (outcome,) = queueing.insert_within_limits([candidate], 10_000)
         assert outcome is row
-        return row["id"]
+        ident: uuid.UUID = row["id"]
+        return ident
 
     def metadata_rows(self) -> int:
         with Session(self.engine) as session:
