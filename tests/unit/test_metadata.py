@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from execution_service import config
 from execution_service import metadata as labels
+from execution_service.api.app import create_app
 from execution_service.api.schemas import BulkCancel, QueueRequest
 from execution_service.status import ACTIVE, Status
 from execution_service.store import execution_changes, queueing
@@ -114,6 +115,18 @@ def test_a_bulk_cancel_names_only_unfinished_statuses_and_a_bounded_limit() -> N
     assert _errors(BulkCancel, {"created_before": "2025-01-01T00:00:00"})[0][0] == (
         "created_before",
     )  # a time without an offset is ambiguous: refused
+
+
+def test_the_openapi_document_declares_the_filter_and_the_bulk_cancel() -> None:
+    document = create_app().openapi()
+    listing = document["paths"]["/api/v1/executions"]["get"]
+    (metadata,) = [p for p in listing["parameters"] if p["name"] == "metadata"]
+    assert metadata["style"] == "deepObject" and metadata["in"] == "query"
+    assert metadata["schema"]["maxProperties"] == labels.MAX_KEYS
+    bulk = document["paths"]["/api/v1/executions/cancel"]["post"]
+    assert {"200", "401", "422"} <= set(bulk["responses"])
+    execution = document["components"]["schemas"]["Execution"]
+    assert "metadata" in execution["required"]
 
 
 # -- the store ---------------------------------------------------------------------------
