@@ -183,7 +183,7 @@ def test_the_unique_key_decides_when_the_read_missed_the_other_request(
     assert isinstance(first, dict) and isinstance(other, dict) and isinstance(new, dict)
     assert isinstance(again, Replayed) and again.execution["id"] == first["id"]
     assert isinstance(reused, IdempotencyKeyReused)
-    assert reused.details["execution_id"] == other["id"]
+    assert reused.details == {"header": "Idempotency-Key", "execution_id": other["id"]}
     assert counts() == (3, 3, 3)
 
 
