@@ -128,33 +128,51 @@ Outcome = dict[str, Any] | OverLimit | Replay | KeyReused | None
 def _held(
     conn: Connection, slots: set[tuple[str, str]], since: datetime | None
 ) -> dict[tuple[str, str], _Held]:
-    """The keys among ``slots`` (owner, key) held since ``since`` (any age if None)."""
+    """The keys among ``slots`` (owner, key) held since ``since`` (any age if None).
+
+    Asked as ``owner IN (...) AND key IN (...)`` (both primary-key columns, one index
+    scan; a row-value IN is not), the pairs then picked here."""
+    owners = sorted({owner for owner, _ in slots})
+    keys = sorted({key for _, key in slots})
     query = select(_KEYS.c.owner, _KEYS.c.key, _KEYS.c.request_digest, _KEYS.c.execution_id).where(
-        tuple_(_KEYS.c.owner, _KEYS.c.key).in_(sorted(slots))
+        _KEYS.c.owner.in_(owners), _KEYS.c.key.in_(keys)
     )
     if since is not None:
         query = query.where(_KEYS.c.created_at >= since)
     return {
         (row.owner, row.key): _Held(row.request_digest, row.execution_id)
         for row in conn.execute(query)
+        if (row.owner, row.key) in slots
     }
 
 
-def _claim(conn: Connection, keys: list[dict[str, Any]], since: datetime) -> set[tuple[str, str]]:
-    """Insert ``keys`` (one statement); a key held since ``since`` stays as it is, an
-    older one is taken over. The (owner, key) pairs that went in."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_KEYS).values(keys)
-    stmt = stmt.on_conflict_do_update(
+def _claim_statement(dialect: Any) -> Any:
+    """Insert a key; take over one held before ``:since``; return the ones that went
+    in. Built once per dialect: run with a list of keys, SQLAlchemy sends one
+    multi-row INSERT (its "insertmanyvalues"), from one compiled statement."""
+    stmt = dialect.insert(_KEYS)
+    return stmt.on_conflict_do_update(
         index_elements=[_KEYS.c.owner, _KEYS.c.key],
         set_={
             "request_digest": stmt.excluded.request_digest,
             "execution_id": stmt.excluded.execution_id,
             "created_at": stmt.excluded.created_at,
         },
-        where=_KEYS.c.created_at < since,
+        where=_KEYS.c.created_at < bindparam("since", type_=_KEYS.c.created_at.type),
     ).returning(_KEYS.c.owner, _KEYS.c.key)
-    return {(row.owner, row.key) for row in conn.execute(stmt)}
+
+
+_CLAIM = {"postgresql": _claim_statement(postgresql), "sqlite": _claim_statement(sqlite)}
+
+
+def _claim(conn: Connection, keys: list[dict[str, Any]], since: datetime) -> set[tuple[str, str]]:
+    """Insert ``keys`` (one statement); a key held since ``since`` stays as it is, an
+    older one is taken over. The (owner, key) pairs that went in.
+
+    In (owner, key) order: two batches inserting keys they share wait for each other's
+    in one order, never in a cycle."""
+    ordered = [{**k, "since": since} for k in sorted(keys, key=lambda k: (k["owner"], k["key"]))]
+    return {(row.owner, row.key) for row in conn.execute(_CLAIM[conn.dialect.name], ordered)}
 
 
 def _answer_held(candidate: Candidate, held: _Held) -> Replay | KeyReused:
