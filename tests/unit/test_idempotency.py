@@ -82,9 +82,7 @@ def test_the_digest_is_sha256_of_the_canonical_request() -> None:
 
 
 # texts a request can carry (no lone surrogate: not JSON) and a store keeps (no NUL)
-texts = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=5
-)
+texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=5)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | texts,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner),
