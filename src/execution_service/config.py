@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # within this time)
     auth_cache_seconds: float = Field(default=2.0, ge=0)
     queue_limit_retry_after_seconds: int = 5
+    # how long a queue request's Idempotency-Key answers with its execution; after this
+    # the key is forgotten and may name a new request (at least 24 h: issue 16)
+    idempotency_keep_seconds: float = Field(default=86_400.0, gt=0)
     # how often a running execution's worker looks for a cancel or its deadline
     stop_check_interval: float = 0.1
     # progress is written at most this often (each write is a transaction)

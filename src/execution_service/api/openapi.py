@@ -10,7 +10,8 @@ document here, with the limits that come from the running settings:
 - 413 ``BODY_TOO_LARGE`` on every operation (``settings.max_body_bytes``);
 - this API's error body for 422 where FastAPI would document its own;
 - the queue request's ``timeout_seconds``/``queue_timeout_seconds`` maximum
-  (``settings.max_timeout_seconds``) and its inputs' size (``settings.max_inputs_bytes``).
+  (``settings.max_timeout_seconds``), its inputs' size (``settings.max_inputs_bytes``)
+  and how long its ``Idempotency-Key`` is kept (``settings.idempotency_keep_seconds``).
 
 The success models below document the service layer's views (``service/views.py``,
 ``service/operations.py``); they never validate an answer (``response_model=None`` on
@@ -29,6 +30,7 @@ from pydantic import BaseModel, Field
 from execution_service.config import Settings, get_settings
 from execution_service.errors.codes import ErrorCode
 from execution_service.priorities import Priority
+from execution_service.service.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 from execution_service.status import Status
 
 # --- the error envelope -------------------------------------------------------------
@@ -251,6 +253,55 @@ def answers(
     return documented
 
 
+# --- the queue route: its Idempotency-Key ----------------------------------------------
+
+_IDEMPOTENCY = (
+    f"Optional. Names this request: sent again with the same key (same graph, same "
+    f"parsed body), it answers 200 with the execution the first one made, as it is now, "
+    f"and queues nothing; with another graph or body it answers 409 "
+    f"IDEMPOTENCY_KEY_REUSED. Keys are per owner. 1 to {MAX_KEY_LENGTH} visible ASCII "
+    f"characters, no spaces (else 422 naming {HEADER})."
+)
+
+# the queue route's header (its ``openapi_extra``: FastAPI adds it to the path's)
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "description": _IDEMPOTENCY,
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_KEY_LENGTH,
+                "pattern": KEY_PATTERN,
+            },
+        }
+    ]
+}
+
+QUEUE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **answers(202, Execution, 400, 404, 429, 503, description="Queued.", headers=LOCATION),
+    200: {
+        "model": Execution,
+        "description": f"Queued before: a request with this {HEADER} and the same graph "
+        "and body was made within the keeping time. Its execution, as it is now; nothing "
+        "new was queued.",
+        "headers": LOCATION,
+    },
+    409: error_answer(
+        409,
+        f"The {HEADER} names another request of this owner, with another graph or body "
+        "(IDEMPOTENCY_KEY_REUSED); nothing was queued.",
+    ),
+    422: error_answer(
+        422,
+        f"The body or the {HEADER} header is not valid (VALIDATION_ERROR); the message "
+        "and details name each field.",
+    ),
+}
+
 # --- the document ---------------------------------------------------------------------
 
 _QUEUE_PATH = "/api/v1/graphs/{graph_id}/executions"
@@ -350,6 +401,14 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
             f"The crew's inputs: at most {settings.max_inputs_bytes} bytes as compact "
             "UTF-8 JSON (max_inputs_bytes); no NUL character, no number that is not finite."
         )
+        for parameter in queue.get("parameters", []):
+            if parameter.get("name") == HEADER:
+                keep = settings.idempotency_keep_seconds
+                parameter["x-keep-seconds"] = keep
+                parameter["description"] = (
+                    f"{_IDEMPOTENCY} A key is kept {keep:g} s after its request "
+                    "(idempotency_keep_seconds); after that it may name a new request."
+                )
     schemas = document.get("components", {}).get("schemas", {})
     _operator_choices(schemas, settings)
     if "HTTPValidationError" not in str(document.get("paths")):

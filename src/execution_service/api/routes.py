@@ -11,10 +11,15 @@ from fastapi import APIRouter, Query, Request, Response, status
 from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
 from execution_service.api.responses import json_response
-from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
+from execution_service.api.schemas import (
+    QUEUE_REQUEST_BODY,
+    ExecutionChange,
+    parse_idempotency_key,
+    parse_queue_request,
+)
 from execution_service.graph import GraphSpec
 from execution_service.service import executions, graphs, operations, readiness
-from execution_service.service.admission import QueueOrder, get_admission
+from execution_service.service.admission import QueueOrder, Replayed, get_admission
 from execution_service.status import Status
 
 router = APIRouter(prefix="/api/v1")
@@ -73,13 +78,12 @@ def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
 @router.post(
     "/graphs/{graph_id}/executions",
     status_code=status.HTTP_202_ACCEPTED,
-    openapi_extra=QUEUE_REQUEST_BODY,
-    responses=doc.answers(
-        202, doc.Execution, 400, 404, 422, 429, 503, description="Queued.", headers=doc.LOCATION
-    ),
+    openapi_extra={**QUEUE_REQUEST_BODY, **doc.IDEMPOTENCY_KEY_PARAMETER},
+    responses=doc.QUEUE_ANSWERS,
 )
 async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) -> Response:
     request = parse_queue_request(await http.body())
+    key = parse_idempotency_key(http.headers.getlist("idempotency-key"))
     # the admission threads record and publish it, with whatever else is being queued
     # meanwhile (one transaction for all); the event loop waits without a thread
     order = QueueOrder(
@@ -89,11 +93,15 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
         request.priority,
         request.timeout_seconds,
         request.queue_timeout_seconds,
+        idempotency_key=key,
     )
-    execution = await asyncio.wrap_future(get_admission().submit(order))
+    answer = await asyncio.wrap_future(get_admission().submit(order))
+    # the same request again (its Idempotency-Key): the execution it made, as it is now
+    replayed = isinstance(answer, Replayed)
+    execution = answer.execution if isinstance(answer, Replayed) else answer
     return json_response(
         execution,
-        status.HTTP_202_ACCEPTED,
+        status.HTTP_200_OK if replayed else status.HTTP_202_ACCEPTED,
         {"Location": f"/api/v1/executions/{execution['id']}"},
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -159,6 +160,40 @@ class Execution(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(default=None)
     # how many times the reaper sent it again because its message was lost
     redispatches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class IdempotencyKey(Base):
+    """A queue request's ``Idempotency-Key``, held for its owner by the execution it made.
+
+    A table of its own rather than columns of ``executions``: a status change of an
+    execution (a new row version in every index of that table, see migration 0006) pays
+    nothing for it, and executions queued without a key cost nothing at all. The primary
+    key (owner, key) is what makes two requests with one key make one execution: the
+    second insert conflicts (``store/queueing.py``). A key older than the keeping time
+    (``idempotency_keep_seconds``) no longer counts: a new request with it takes the row
+    over, and :func:`store.queueing.forget_idempotency_keys` deletes such rows.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        # the row is written in the same transaction as its execution, before it (the
+        # key decides whether the execution is made), so the check waits for the commit
+        ForeignKeyConstraint(
+            ["execution_id"],
+            ["executions.id"],
+            name="fk_idempotency_keys_execution",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        Index("ix_idempotency_keys_created", "created_at"),
+    )
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 (hex) of the graph id and the canonical JSON of the parsed request
+    request_digest: Mapped[str] = mapped_column(String(64))
+    execution_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ExecutionEvent(Base):
