@@ -193,11 +193,18 @@ STREAM = (
     "(': keep-alive') on a quiet stream. The stream ends after the final status, or "
     "after stream_max_seconds (reconnect with Last-Event-ID)."
 )
+EVENT_ID = r"^(\d{1,18}(\.\d{1,18})?)?$"
 SSE = {
     "text/event-stream": {
         "schema": {
-            "type": "string",
-            "description": "id: <id>, event: <name>, data: <one line of JSON>, per event",
+            "type": "object",
+            "description": "One event: its id, its name, its data (one line of JSON).",
+            "properties": {
+                "id": {"type": "string", "pattern": EVENT_ID},
+                "event": {"type": "string"},
+                "data": {"type": "string"},
+            },
+            "required": ["id", "event", "data"],
         }
     }
 }

@@ -133,13 +133,14 @@ async def stream_execution(
     execution_id: uuid.UUID,
     caller: Caller,
     last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", description=doc.LAST_EVENT_ID)
-    ] = None,
+        str, Header(alias="Last-Event-ID", description=doc.LAST_EVENT_ID, pattern=doc.EVENT_ID)
+    ] = "",
     last_event_id_query: Annotated[
-        str | None, Query(alias="last_event_id", description=doc.LAST_EVENT_ID_QUERY)
-    ] = None,
+        str,
+        Query(alias="last_event_id", description=doc.LAST_EVENT_ID_QUERY, pattern=doc.EVENT_ID),
+    ] = "",
 ) -> StreamingResponse:
-    if last_event_id is not None:
+    if last_event_id:
         after = event_stream.parse_event_id(last_event_id)
     else:
         after = event_stream.parse_event_id(last_event_id_query, "last_event_id")
