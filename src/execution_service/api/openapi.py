@@ -174,6 +174,44 @@ NOT_READY = (
 )
 
 
+# --- the event stream and the blocking wait -----------------------------------------
+
+WAIT = (
+    "Seconds to wait for the execution to end (at most max_wait_seconds, see the "
+    "maximum): the answer comes as soon as it is final (completed, failed, cancelled, "
+    "timed_out), or with its state as it is when the wait runs out. Without it the "
+    "answer is at once."
+)
+LAST_EVENT_ID = (
+    "The id of the last event received: the stream goes on exactly after it (nothing "
+    "lost, nothing repeated). Wins over the last_event_id parameter."
+)
+LAST_EVENT_ID_QUERY = "As the Last-Event-ID header, for clients that cannot send one."
+STREAM = (
+    "Server-sent events, oldest first, each with an id that grows within the execution "
+    "('<history row>' or '<history row>.<step>'): execution.<status> for every status "
+    "change (retrying: details.delay_seconds is the wait; the final one carries result, "
+    "error and outputs), task.started, task.completed (its output), progress. Comments "
+    "(': keep-alive') on a quiet stream. The stream ends after the final status, or "
+    "after stream_max_seconds (reconnect with Last-Event-ID)."
+)
+EVENT_ID = r"^(\d{1,18}(\.\d{1,18})?)?$"
+SSE = {
+    "text/event-stream": {
+        "schema": {
+            "type": "object",
+            "description": "One event: its id, its name, its data (one line of JSON).",
+            "properties": {
+                "id": {"type": "string", "pattern": EVENT_ID},
+                "event": {"type": "string"},
+                "data": {"type": "string"},
+            },
+            "required": ["id", "event", "data"],
+        }
+    }
+}
+
+
 # --- what each route answers ----------------------------------------------------------
 
 _ERRORS: dict[int, str] = {
@@ -239,12 +277,16 @@ def answers(
     *errors: int,
     description: str = "Done.",
     headers: dict[str, Any] | None = None,
+    media_type: dict[str, Any] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
-    """A route's ``responses=``: its success (``model``'s body, or none) and its own
-    refusals (401 and 413 are added to every operation by :func:`finish`)."""
+    """A route's ``responses=``: its success (``model``'s body, or none; or
+    ``media_type``'s ``content``) and its own refusals (401 and 413 are added to every
+    operation by :func:`finish`)."""
     success: dict[str, Any] = {"description": description}
     if model is not None:
         success["model"] = model
+    if media_type is not None:
+        success["content"] = media_type
     if headers:
         success["headers"] = headers
     documented: dict[int | str, dict[str, Any]] = {status: success}
@@ -409,6 +451,11 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
                     f"{_IDEMPOTENCY} A key is kept {keep:g} s after its request "
                     "(idempotency_keep_seconds); after that it may name a new request."
                 )
+    single = document.get("paths", {}).get("/api/v1/executions/{execution_id}", {}).get("get")
+    for parameter in (single or {}).get("parameters", []):
+        if parameter["name"] == "wait":
+            for branch in _number_branches(parameter["schema"]):
+                branch["maximum"] = settings.max_wait_seconds
     schemas = document.get("components", {}).get("schemas", {})
     _operator_choices(schemas, settings)
     if "HTTPValidationError" not in str(document.get("paths")):

@@ -6,7 +6,9 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
@@ -18,7 +20,7 @@ from execution_service.api.schemas import (
     parse_queue_request,
 )
 from execution_service.graph import GraphSpec
-from execution_service.service import executions, graphs, operations, readiness
+from execution_service.service import event_stream, executions, graphs, operations, readiness
 from execution_service.service.admission import QueueOrder, Replayed, get_admission
 from execution_service.status import Status
 
@@ -118,8 +120,44 @@ def list_executions(
 
 
 @router.get("/executions/{execution_id}", responses=doc.answers(200, doc.Execution, 404, 422))
-def get_execution(execution_id: uuid.UUID, caller: Caller) -> Response:
-    return json_response(executions.get_execution(execution_id, caller))
+async def get_execution(
+    execution_id: uuid.UUID,
+    caller: Caller,
+    wait: Annotated[float | None, Query(ge=0, description=doc.WAIT)] = None,
+) -> Response:
+    if wait is None:  # the plain read, in a worker thread as a plain route's
+        return json_response(
+            await run_in_threadpool(executions.get_execution, execution_id, caller)
+        )
+    return json_response(await event_stream.wait_for_end(execution_id, caller, wait))
+
+
+@router.get(
+    "/executions/{execution_id}/stream",
+    response_class=StreamingResponse,
+    responses=doc.answers(200, None, 404, 422, description=doc.STREAM, media_type=doc.SSE),
+)
+async def stream_execution(
+    execution_id: uuid.UUID,
+    caller: Caller,
+    last_event_id: Annotated[
+        str, Header(alias="Last-Event-ID", description=doc.LAST_EVENT_ID, pattern=doc.EVENT_ID)
+    ] = "",
+    last_event_id_query: Annotated[
+        str,
+        Query(alias="last_event_id", description=doc.LAST_EVENT_ID_QUERY, pattern=doc.EVENT_ID),
+    ] = "",
+) -> StreamingResponse:
+    if last_event_id:
+        after = event_stream.parse_event_id(last_event_id)
+    else:
+        after = event_stream.parse_event_id(last_event_id_query, "last_event_id")
+    events = await event_stream.open_stream(execution_id, caller, after)
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.patch(

@@ -212,6 +212,25 @@ class ExecutionEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
+class ExecutionStep(Base):
+    """What a running attempt did between two status changes, for the event stream: a
+    task started or finished, its progress. Written by the worker with the progress it
+    writes, holding the execution's row, so that ``after_event`` (the latest history
+    row's id then) and ``id`` order it among the history rows exactly (see
+    ``store/stream_events.py``)."""
+
+    __tablename__ = "execution_steps"
+    __table_args__ = (Index("ix_execution_steps_execution", "execution_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    after_event: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]]
+
+
 class Worker(Base):
     """A worker process seen recently: each one records itself every few seconds."""
 
