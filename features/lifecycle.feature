@@ -61,7 +61,7 @@ Feature: Executions end, and the API says what is wrong, through database outage
     When the worker running it is stopped gracefully
     Then it completed on the stopped worker before that worker exited
     And its history is queued, running, completed
-    And the worker had exited within 5 seconds of being told to stop
+    And the worker had exited within 8 seconds of being told to stop
 
   @use.with_stack=services
   Scenario: A worker stopped gracefully hands a long crew back, and another worker completes it

@@ -43,6 +43,8 @@ OVERRIDES: dict[str, Any] = {
     "breaker_cooldown_seconds": 1.5,
     # a lost message is sent again 2 s after it was sent (the reliability features)
     "redispatch_after_seconds": 2.0,
+    # a quiet event stream gets a keep-alive comment this often (features/event_stream)
+    "stream_keepalive_seconds": 0.5,
 }
 
 

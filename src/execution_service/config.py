@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # within this time)
     auth_cache_seconds: float = Field(default=2.0, ge=0)
     queue_limit_retry_after_seconds: int = 5
+    # how long a queue request's Idempotency-Key answers with its execution; after this
+    # the key is forgotten and may name a new request (at least 24 h: issue 16)
+    idempotency_keep_seconds: float = Field(default=86_400.0, gt=0)
     # how often a running execution's worker looks for a cancel or its deadline
     stop_check_interval: float = 0.1
     # progress is written at most this often (each write is a transaction)
@@ -118,6 +121,14 @@ class Settings(BaseSettings):
     # the schema check (Alembic head against the database's version) is kept this long
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
     readiness_cache_seconds: float = Field(default=5.0, ge=0)
+    # the event stream and the blocking wait (service/event_stream.py): how often the
+    # API process's one watcher looks for new events of the executions followed, the
+    # keep-alive comment on a quiet stream, how long one stream lasts at most (a client
+    # reconnects with Last-Event-ID), and the longest ?wait= allowed
+    stream_poll_interval: float = Field(default=0.05, gt=0)
+    stream_keepalive_seconds: float = Field(default=15.0, gt=0)
+    stream_max_seconds: float = Field(default=3600.0, gt=0)
+    max_wait_seconds: int = Field(default=60, ge=1)
     breaker_url: str | None = None
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from execution_service.store.models import Execution, ExecutionEvent, Graph
+from execution_service.store.models import Execution, ExecutionEvent, Graph, IdempotencyKey
 
 
 class Database:
@@ -30,6 +30,7 @@ class Database:
                     ("graphs", Graph),
                     ("executions", Execution),
                     ("events", ExecutionEvent),
+                    ("idempotency_keys", IdempotencyKey),
                 )
             }
 
@@ -71,7 +72,13 @@ class Database:
 
     def wipe(self) -> None:
         with self.engine.begin() as conn:
-            for table in ("execution_events", "execution_metadata", "executions", "graphs"):
+            for table in (
+                "idempotency_keys",
+                "execution_events",
+                "execution_metadata",
+                "executions",
+                "graphs",
+            ):
                 conn.execute(text(f"DELETE FROM {table}"))
 
     def dump_execution(self, execution_id: str) -> str:

@@ -22,6 +22,7 @@ from execution_service import config
 from execution_service import metadata as labels
 from execution_service.api.app import create_app
 from execution_service.api.schemas import BulkCancel, QueueRequest
+from execution_service.service.idempotency import request_digest
 from execution_service.status import ACTIVE, Status
 from execution_service.store import execution_changes, queueing
 from execution_service.store.engine import make_engine, reset_engines
@@ -129,6 +130,15 @@ def test_the_openapi_document_declares_the_filter_and_the_bulk_cancel() -> None:
     assert "metadata" in execution["required"]
 
 
+def test_an_idempotency_key_tells_requests_with_other_metadata_apart() -> None:
+    graph = uuid.uuid4()
+    plain = request_digest(graph, {"a": 1}, "normal", None, None)
+    assert request_digest(graph, {"a": 1}, "normal", None, None, {}) == plain
+    acme = request_digest(graph, {"a": 1}, "normal", None, None, {"customer": "acme"})
+    assert acme != plain
+    assert acme != request_digest(graph, {"a": 1}, "normal", None, None, {"customer": "xy"})
+
+
 # -- the store ---------------------------------------------------------------------------
 
 BASE = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -169,7 +179,7 @@ class Store:
             "user_metadata": metadata or None,
         }
         candidate = queueing.Candidate(self.graphs[owner], row, 10_000)
-        (outcome,) = queueing.insert_within_limits([candidate], 10_000)
+        (outcome,) = queueing.insert_within_limits([candidate], 10_000, at - timedelta(days=1))
         assert outcome is row
         ident: uuid.UUID = row["id"]
         return ident

@@ -10,7 +10,8 @@ document here, with the limits that come from the running settings:
 - 413 ``BODY_TOO_LARGE`` on every operation (``settings.max_body_bytes``);
 - this API's error body for 422 where FastAPI would document its own;
 - the queue request's ``timeout_seconds``/``queue_timeout_seconds`` maximum
-  (``settings.max_timeout_seconds``) and its inputs' size (``settings.max_inputs_bytes``).
+  (``settings.max_timeout_seconds``), its inputs' size (``settings.max_inputs_bytes``)
+  and how long its ``Idempotency-Key`` is kept (``settings.idempotency_keep_seconds``).
 
 The success models below document the service layer's views (``service/views.py``,
 ``service/operations.py``); they never validate an answer (``response_model=None`` on
@@ -30,6 +31,7 @@ from execution_service import metadata as labels
 from execution_service.config import Settings, get_settings
 from execution_service.errors.codes import ErrorCode
 from execution_service.priorities import Priority
+from execution_service.service.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 from execution_service.status import Status
 
 # --- the error envelope -------------------------------------------------------------
@@ -213,6 +215,44 @@ METADATA_FILTER: dict[str, Any] = {
 }
 
 
+# --- the event stream and the blocking wait -----------------------------------------
+
+WAIT = (
+    "Seconds to wait for the execution to end (at most max_wait_seconds, see the "
+    "maximum): the answer comes as soon as it is final (completed, failed, cancelled, "
+    "timed_out), or with its state as it is when the wait runs out. Without it the "
+    "answer is at once."
+)
+LAST_EVENT_ID = (
+    "The id of the last event received: the stream goes on exactly after it (nothing "
+    "lost, nothing repeated). Wins over the last_event_id parameter."
+)
+LAST_EVENT_ID_QUERY = "As the Last-Event-ID header, for clients that cannot send one."
+STREAM = (
+    "Server-sent events, oldest first, each with an id that grows within the execution "
+    "('<history row>' or '<history row>.<step>'): execution.<status> for every status "
+    "change (retrying: details.delay_seconds is the wait; the final one carries result, "
+    "error and outputs), task.started, task.completed (its output), progress. Comments "
+    "(': keep-alive') on a quiet stream. The stream ends after the final status, or "
+    "after stream_max_seconds (reconnect with Last-Event-ID)."
+)
+EVENT_ID = r"^(\d{1,18}(\.\d{1,18})?)?$"
+SSE = {
+    "text/event-stream": {
+        "schema": {
+            "type": "object",
+            "description": "One event: its id, its name, its data (one line of JSON).",
+            "properties": {
+                "id": {"type": "string", "pattern": EVENT_ID},
+                "event": {"type": "string"},
+                "data": {"type": "string"},
+            },
+            "required": ["id", "event", "data"],
+        }
+    }
+}
+
+
 # --- what each route answers ----------------------------------------------------------
 
 _ERRORS: dict[int, str] = {
@@ -278,12 +318,16 @@ def answers(
     *errors: int,
     description: str = "Done.",
     headers: dict[str, Any] | None = None,
+    media_type: dict[str, Any] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
-    """A route's ``responses=``: its success (``model``'s body, or none) and its own
-    refusals (401 and 413 are added to every operation by :func:`finish`)."""
+    """A route's ``responses=``: its success (``model``'s body, or none; or
+    ``media_type``'s ``content``) and its own refusals (401 and 413 are added to every
+    operation by :func:`finish`)."""
     success: dict[str, Any] = {"description": description}
     if model is not None:
         success["model"] = model
+    if media_type is not None:
+        success["content"] = media_type
     if headers:
         success["headers"] = headers
     documented: dict[int | str, dict[str, Any]] = {status: success}
@@ -291,6 +335,55 @@ def answers(
         documented[error] = error_answer(error)
     return documented
 
+
+# --- the queue route: its Idempotency-Key ----------------------------------------------
+
+_IDEMPOTENCY = (
+    f"Optional. Names this request: sent again with the same key (same graph, same "
+    f"parsed body), it answers 200 with the execution the first one made, as it is now, "
+    f"and queues nothing; with another graph or body it answers 409 "
+    f"IDEMPOTENCY_KEY_REUSED. Keys are per owner. 1 to {MAX_KEY_LENGTH} visible ASCII "
+    f"characters, no spaces (else 422 naming {HEADER})."
+)
+
+# the queue route's header (its ``openapi_extra``: FastAPI adds it to the path's)
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "description": _IDEMPOTENCY,
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_KEY_LENGTH,
+                "pattern": KEY_PATTERN,
+            },
+        }
+    ]
+}
+
+QUEUE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **answers(202, Execution, 400, 404, 429, 503, description="Queued.", headers=LOCATION),
+    200: {
+        "model": Execution,
+        "description": f"Queued before: a request with this {HEADER} and the same graph "
+        "and body was made within the keeping time. Its execution, as it is now; nothing "
+        "new was queued.",
+        "headers": LOCATION,
+    },
+    409: error_answer(
+        409,
+        f"The {HEADER} names another request of this owner, with another graph or body "
+        "(IDEMPOTENCY_KEY_REUSED); nothing was queued.",
+    ),
+    422: error_answer(
+        422,
+        f"The body or the {HEADER} header is not valid (VALIDATION_ERROR); the message "
+        "and details name each field.",
+    ),
+}
 
 # --- the document ---------------------------------------------------------------------
 
@@ -391,6 +484,19 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
             f"The crew's inputs: at most {settings.max_inputs_bytes} bytes as compact "
             "UTF-8 JSON (max_inputs_bytes); no NUL character, no number that is not finite."
         )
+        for parameter in queue.get("parameters", []):
+            if parameter.get("name") == HEADER:
+                keep = settings.idempotency_keep_seconds
+                parameter["x-keep-seconds"] = keep
+                parameter["description"] = (
+                    f"{_IDEMPOTENCY} A key is kept {keep:g} s after its request "
+                    "(idempotency_keep_seconds); after that it may name a new request."
+                )
+    single = document.get("paths", {}).get("/api/v1/executions/{execution_id}", {}).get("get")
+    for parameter in (single or {}).get("parameters", []):
+        if parameter["name"] == "wait":
+            for branch in _number_branches(parameter["schema"]):
+                branch["maximum"] = settings.max_wait_seconds
     schemas = document.get("components", {}).get("schemas", {})
     _operator_choices(schemas, settings)
     if "HTTPValidationError" not in str(document.get("paths")):

@@ -6,7 +6,9 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
@@ -15,11 +17,12 @@ from execution_service.api.schemas import (
     QUEUE_REQUEST_BODY,
     BulkCancel,
     ExecutionChange,
+    parse_idempotency_key,
     parse_queue_request,
 )
 from execution_service.graph import GraphSpec
-from execution_service.service import executions, graphs, operations, readiness
-from execution_service.service.admission import QueueOrder, get_admission
+from execution_service.service import event_stream, executions, graphs, operations, readiness
+from execution_service.service.admission import QueueOrder, Replayed, get_admission
 from execution_service.status import Status
 
 router = APIRouter(prefix="/api/v1")
@@ -78,13 +81,12 @@ def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
 @router.post(
     "/graphs/{graph_id}/executions",
     status_code=status.HTTP_202_ACCEPTED,
-    openapi_extra=QUEUE_REQUEST_BODY,
-    responses=doc.answers(
-        202, doc.Execution, 400, 404, 422, 429, 503, description="Queued.", headers=doc.LOCATION
-    ),
+    openapi_extra={**QUEUE_REQUEST_BODY, **doc.IDEMPOTENCY_KEY_PARAMETER},
+    responses=doc.QUEUE_ANSWERS,
 )
 async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) -> Response:
     request = parse_queue_request(await http.body())
+    key = parse_idempotency_key(http.headers.getlist("idempotency-key"))
     # the admission threads record and publish it, with whatever else is being queued
     # meanwhile (one transaction for all); the event loop waits without a thread
     order = QueueOrder(
@@ -95,11 +97,15 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
         request.timeout_seconds,
         request.queue_timeout_seconds,
         metadata=request.metadata,
+        idempotency_key=key,
     )
-    execution = await asyncio.wrap_future(get_admission().submit(order))
+    answer = await asyncio.wrap_future(get_admission().submit(order))
+    # the same request again (its Idempotency-Key): the execution it made, as it is now
+    replayed = isinstance(answer, Replayed)
+    execution = answer.execution if isinstance(answer, Replayed) else answer
     return json_response(
         execution,
-        status.HTTP_202_ACCEPTED,
+        status.HTTP_200_OK if replayed else status.HTTP_202_ACCEPTED,
         {"Location": f"/api/v1/executions/{execution['id']}"},
     )
 
@@ -145,8 +151,44 @@ def cancel_executions(request: BulkCancel, caller: Caller) -> dict[str, Any]:
 
 
 @router.get("/executions/{execution_id}", responses=doc.answers(200, doc.Execution, 404, 422))
-def get_execution(execution_id: uuid.UUID, caller: Caller) -> Response:
-    return json_response(executions.get_execution(execution_id, caller))
+async def get_execution(
+    execution_id: uuid.UUID,
+    caller: Caller,
+    wait: Annotated[float | None, Query(ge=0, description=doc.WAIT)] = None,
+) -> Response:
+    if wait is None:  # the plain read, in a worker thread as a plain route's
+        return json_response(
+            await run_in_threadpool(executions.get_execution, execution_id, caller)
+        )
+    return json_response(await event_stream.wait_for_end(execution_id, caller, wait))
+
+
+@router.get(
+    "/executions/{execution_id}/stream",
+    response_class=StreamingResponse,
+    responses=doc.answers(200, None, 404, 422, description=doc.STREAM, media_type=doc.SSE),
+)
+async def stream_execution(
+    execution_id: uuid.UUID,
+    caller: Caller,
+    last_event_id: Annotated[
+        str, Header(alias="Last-Event-ID", description=doc.LAST_EVENT_ID, pattern=doc.EVENT_ID)
+    ] = "",
+    last_event_id_query: Annotated[
+        str,
+        Query(alias="last_event_id", description=doc.LAST_EVENT_ID_QUERY, pattern=doc.EVENT_ID),
+    ] = "",
+) -> StreamingResponse:
+    if last_event_id:
+        after = event_stream.parse_event_id(last_event_id)
+    else:
+        after = event_stream.parse_event_id(last_event_id_query, "last_event_id")
+    events = await event_stream.open_stream(execution_id, caller, after)
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.patch(

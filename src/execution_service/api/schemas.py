@@ -23,6 +23,7 @@ from execution_service import metadata as labels
 from execution_service.config import get_settings
 from execution_service.graph import MIN_TIMEOUT_SECONDS
 from execution_service.priorities import Priority
+from execution_service.service.idempotency import HEADER, key_problem
 
 
 def unstorable(value: Any, path: str = "inputs") -> str | None:
@@ -208,3 +209,15 @@ def parse_queue_request(body: bytes) -> QueueRequest:
         raise RequestValidationError(
             [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
         ) from exc
+
+
+def parse_idempotency_key(values: list[str]) -> str | None:
+    """The request's ``Idempotency-Key`` (its values, as the headers hold them), or None
+    without one; a bad one (empty, too long, not visible ASCII, given twice) is a 422
+    naming the header."""
+    if not values:
+        return None
+    problem = "must be given once" if len(values) > 1 else key_problem(values[0])
+    if problem:
+        raise RequestValidationError([{"loc": (HEADER,), "msg": problem, "type": "value_error"}])
+    return values[0]

@@ -21,6 +21,14 @@ covers an API process that dies between the commit and the publish.
 request over and waits for its own answer; an admission thread takes whatever
 requests are waiting (one, or dozens under load) and admits them together. Under no
 load a request is admitted alone, at once; under load the batches grow by themselves.
+
+A request with an ``Idempotency-Key`` (``QueueOrder.idempotency_key``) makes at most one
+execution per key and owner: the same request again (``service/idempotency.py`` says
+what "the same" is) answers :class:`Replayed` with that execution as it is now, and
+publishes nothing; another request with the key is refused (409
+``IDEMPOTENCY_KEY_REUSED``). The store's unique key decides, in the batch's
+transaction (``store/queueing.py``). A key counts for ``idempotency_keep_seconds``
+after its request; after that it may name a new request.
 """
 
 from __future__ import annotations
@@ -39,8 +47,10 @@ from execution_service.config import get_settings
 from execution_service.graph import GraphSpec
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import Priority
+from execution_service.service.idempotency import HEADER, request_digest
 from execution_service.service.refusals import (
     GraphNotFound,
+    IdempotencyKeyReused,
     QueueLimitReached,
     ServiceError,
 )
@@ -66,6 +76,19 @@ class QueueOrder:
     queue_timeout_seconds: float | None = None
     received_at: datetime = field(default_factory=utcnow)
     metadata: dict[str, str] = field(default_factory=dict)
+    # the request's Idempotency-Key header (checked by the API), if it has one
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The answer to a request whose idempotency key an earlier, same request holds:
+    that request's execution, as it is now (nothing new was queued)."""
+
+    execution: dict[str, Any]
+
+
+Answer = dict[str, Any] | Replayed
 
 
 # what a new execution's view shows for the columns it has no value for yet
@@ -105,6 +128,33 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
     }
 
 
+def _idempotency(order: QueueOrder) -> queueing.Idempotency | None:
+    if order.idempotency_key is None:
+        return None
+    digest = request_digest(
+        order.graph_id,
+        order.inputs,
+        order.priority.value,
+        order.timeout_seconds,
+        order.queue_timeout_seconds,
+        order.metadata,
+    )
+    return queueing.Idempotency(order.idempotency_key, digest)
+
+
+def _key_reused(order: QueueOrder, reused: queueing.KeyReused) -> IdempotencyKeyReused:
+    keep = get_settings().idempotency_keep_seconds
+    return IdempotencyKeyReused(
+        f"{HEADER} {order.idempotency_key!r} was used by another request (another graph "
+        f"or body) in the last {keep:g} s; use a new key for a new request.",
+        {"header": HEADER, "execution_id": str(reused.execution_id)},
+    )
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    return execution_view(SimpleNamespace(**{**_NO_VALUES, **row}))
+
+
 def _limit_reached(order: QueueOrder, over: queueing.OverLimit) -> QueueLimitReached:
     wait = get_settings().queue_limit_retry_after_seconds
     who = f"Graph {order.graph_id}" if over.of == "graph" else f"Owner {order.owner!r}"
@@ -123,10 +173,14 @@ def _limit_reached(order: QueueOrder, over: queueing.OverLimit) -> QueueLimitRea
 
 def _record(
     orders: list[QueueOrder], specs: dict[uuid.UUID, graph_rows.OwnedSpec]
-) -> list[dict[str, Any] | ServiceError]:
+) -> list[dict[str, Any] | Replayed | ServiceError]:
     """Record what fits within its graph's and its owner's limits, in one transaction;
-    refuse the rest. Another owner's graph is answered as if it did not exist."""
-    answers: list[dict[str, Any] | ServiceError] = [_not_found(o.graph_id) for o in orders]
+    refuse the rest. Another owner's graph is answered as if it did not exist. A request
+    whose idempotency key is held answers with its execution (:class:`Replayed`) or is
+    refused."""
+    answers: list[dict[str, Any] | Replayed | ServiceError] = [
+        _not_found(o.graph_id) for o in orders
+    ]
     settings = get_settings()
     candidates: list[queueing.Candidate] = []
     indexes: list[int] = []
@@ -136,12 +190,19 @@ def _record(
             continue
         spec = found.spec
         limit = spec.settings.max_active_executions or settings.max_active_per_graph
-        candidates.append(queueing.Candidate(order.graph_id, _row(order, spec), limit))
+        candidates.append(
+            queueing.Candidate(order.graph_id, _row(order, spec), limit, _idempotency(order))
+        )
         indexes.append(index)
-    recorded = queueing.insert_within_limits(candidates, settings.max_active_per_owner)
+    keys_since = utcnow() - timedelta(seconds=settings.idempotency_keep_seconds)
+    recorded = queueing.insert_within_limits(candidates, settings.max_active_per_owner, keys_since)
     for index, outcome in zip(indexes, recorded, strict=True):
         if isinstance(outcome, queueing.OverLimit):
             answers[index] = _limit_reached(orders[index], outcome)
+        elif isinstance(outcome, queueing.Replay):
+            answers[index] = Replayed(_view(outcome.row))
+        elif isinstance(outcome, queueing.KeyReused):
+            answers[index] = _key_reused(orders[index], outcome)
         elif outcome is not None:
             answers[index] = outcome
     return answers
@@ -159,10 +220,12 @@ def _owed(unsent: list[dict[str, Any]], exc: Exception) -> None:
         log.exception("could not mark %d execution(s) as owed a message", len(unsent))
 
 
-def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
-    """Queue a batch of executions: for each order, its execution's view or the refusal."""
+def admit(orders: list[QueueOrder]) -> list[Answer | ServiceError]:
+    """Queue a batch of executions: for each order, its new execution's view, the
+    execution its idempotency key made (:class:`Replayed`), or the refusal."""
     answers = _record(orders, graph_rows.owned_specs_of(o.graph_id for o in orders))
-    recorded = [answer for answer in answers if not isinstance(answer, ServiceError)]
+    # a refusal, or a replay, publishes nothing
+    recorded = [answer for answer in answers if isinstance(answer, dict)]
     for sent, answer in enumerate(recorded):
         try:
             publish(
@@ -174,15 +237,10 @@ def admit(orders: list[QueueOrder]) -> list[dict[str, Any] | ServiceError]:
         except Exception as exc:  # the broker is down: accepted, sent when it is back
             _owed(recorded[sent:], exc)
             break
-    return [
-        answer
-        if isinstance(answer, ServiceError)
-        else execution_view(SimpleNamespace(**{**_NO_VALUES, **answer}))
-        for answer in answers
-    ]
+    return [_view(answer) if isinstance(answer, dict) else answer for answer in answers]
 
 
-Waiting = tuple[QueueOrder, "Future[dict[str, Any]]"]
+Waiting = tuple[QueueOrder, "Future[Answer]"]
 
 
 class Admission:
@@ -200,8 +258,8 @@ class Admission:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def submit(self, order: QueueOrder) -> Future[dict[str, Any]]:
-        answer: Future[dict[str, Any]] = Future()
+    def submit(self, order: QueueOrder) -> Future[Answer]:
+        answer: Future[Answer] = Future()
         self._waiting.put((order, answer))
         self._ensure_thread()
         return answer

@@ -51,6 +51,13 @@ class QueueLimitReached(ServiceError):
     code = ErrorCode.QUEUE_LIMIT_REACHED
 
 
+class IdempotencyKeyReused(ServiceError):
+    """The request's ``Idempotency-Key`` holds an earlier, different request."""
+
+    status = 409
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
 class ExecutionNotQueued(ServiceError):
     status = 409
     code = ErrorCode.EXECUTION_NOT_QUEUED

@@ -60,7 +60,7 @@ from execution_service.store.engine import (
     write,
 )
 from execution_service.store.failures import error_columns, error_history
-from execution_service.store.models import Execution, ExecutionEvent, utcnow
+from execution_service.store.models import Execution, ExecutionEvent, ExecutionStep, utcnow
 
 
 @dataclass(frozen=True)
@@ -335,10 +335,12 @@ def write_progress(
     message: str | None,
     at: datetime,
     outputs: list[dict[str, Any]] | None = None,
+    steps: list[Step] | None = None,
 ) -> None:
     """Record the crew's progress (reported at ``at``, which is also its heartbeat) and,
     when given, the outputs of the tasks it finished so far. Only while the attempt is
     running, and never going down: a write carrying less than the row has changes nothing.
+    With ``steps`` (for the event stream) one transaction writes both, holding the row.
     """
     values: dict[str, Any] = {
         "progress_percent": percent,
@@ -350,7 +352,71 @@ def write_progress(
         values["outputs"] = {"tasks": outputs}
     params = {f"set_{key}": value for key, value in values.items()}
     statement = _progress_statement(tuple(sorted(values)))
-    write(lambda conn: conn.execute(statement, {**_running_params(attempt), **params}))
+    if not steps:
+        write(lambda conn: conn.execute(statement, {**_running_params(attempt), **params}))
+        return
+    with session_scope() as session:
+        conn = session.connection()
+        if _record_steps(conn, attempt, steps):
+            conn.execute(statement, {**_running_params(attempt), **params})
+
+
+def write_steps(attempt: Attempt, steps: list[Step]) -> None:
+    """Record the attempt's steps not written yet (the crew completed: its progress is
+    the completion's to write, its steps are not)."""
+    if steps:
+        with session_scope() as session:
+            _record_steps(session.connection(), attempt, steps)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of a running attempt for the event stream: ``task.started``,
+    ``task.completed`` or ``progress``, with what it says."""
+
+    kind: str
+    at: datetime
+    data: dict[str, Any]
+
+
+_STEPS = cast(Table, ExecutionStep.__table__)
+_EVENTS = cast(Table, ExecutionEvent.__table__)
+# the attempt's row, held until the steps are written (a status change waits, so that
+# its history row comes after them), and the id of its latest history row
+_HOLD_RUNNING = (
+    select(
+        select(func.max(_EVENTS.c.id))
+        .where(_EVENTS.c.execution_id == _C.id)
+        .scalar_subquery()
+        .label("after_event")
+    )
+    .where(_RUNNING)
+    .with_for_update(of=_EXECUTIONS)
+)
+_INSERT_STEPS = insert(_STEPS)
+
+
+def _record_steps(conn: Any, attempt: Attempt, steps: list[Step]) -> bool:
+    """In the caller's transaction: hold the running attempt's row and record ``steps``
+    after its latest history row. Whether it is still running (else nothing is written)."""
+    held = conn.execute(_HOLD_RUNNING, _running_params(attempt)).first()
+    if held is None:
+        return False
+    conn.execute(
+        _INSERT_STEPS,
+        [
+            {
+                "execution_id": attempt.execution_id,
+                "after_event": held.after_event or 0,
+                "attempt": attempt.number,
+                "kind": step.kind,
+                "at": step.at,
+                "data": step.data,
+            }
+            for step in steps
+        ],
+    )
+    return True
 
 
 @functools.lru_cache(maxsize=8)

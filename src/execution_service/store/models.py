@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -166,7 +167,7 @@ class Execution(Base):
 
 class ExecutionMetadata(Base):
     """One key and value of an execution's metadata, written once with the execution, to
-    find an owner's executions by it (see migration 0009c): an index on the executions
+    find an owner's executions by it (see migration 0011): an index on the executions
     would gain an entry at every status change, this table's at queueing only."""
 
     __tablename__ = "execution_metadata"
@@ -185,6 +186,40 @@ class ExecutionMetadata(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+class IdempotencyKey(Base):
+    """A queue request's ``Idempotency-Key``, held for its owner by the execution it made.
+
+    A table of its own rather than columns of ``executions``: a status change of an
+    execution (a new row version in every index of that table, see migration 0006) pays
+    nothing for it, and executions queued without a key cost nothing at all. The primary
+    key (owner, key) is what makes two requests with one key make one execution: the
+    second insert conflicts (``store/queueing.py``). A key older than the keeping time
+    (``idempotency_keep_seconds``) no longer counts: a new request with it takes the row
+    over, and :func:`store.queueing.forget_idempotency_keys` deletes such rows.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        # the row is written in the same transaction as its execution, before it (the
+        # key decides whether the execution is made), so the check waits for the commit
+        ForeignKeyConstraint(
+            ["execution_id"],
+            ["executions.id"],
+            name="fk_idempotency_keys_execution",
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+        Index("ix_idempotency_keys_created", "created_at"),
+    )
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # SHA-256 (hex) of the graph id and the canonical JSON of the parsed request
+    request_digest: Mapped[str] = mapped_column(String(64))
+    execution_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ExecutionEvent(Base):
     """An append-only status history row, written with the transition it records."""
 
@@ -199,6 +234,25 @@ class ExecutionEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     message: Mapped[str | None] = mapped_column(Text, default=None)
     details: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class ExecutionStep(Base):
+    """What a running attempt did between two status changes, for the event stream: a
+    task started or finished, its progress. Written by the worker with the progress it
+    writes, holding the execution's row, so that ``after_event`` (the latest history
+    row's id then) and ``id`` order it among the history rows exactly (see
+    ``store/stream_events.py``)."""
+
+    __tablename__ = "execution_steps"
+    __table_args__ = (Index("ix_execution_steps_execution", "execution_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    after_event: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]]
 
 
 class Worker(Base):

@@ -10,6 +10,13 @@ the row has). What is not written yet waits; the watcher writes it when it is du
 execution has moved on), drops it (:meth:`ProgressWriter.discard`): the completion
 writes 100 % and every output.
 
+Each write also records the attempt's steps for the event stream
+(``store/attempts.py`` :class:`Step`): every task that became current
+(``task.started``) or finished (``task.completed``, with its output) since the last
+write, and the progress written (``progress``); so progress events are as throttled as
+progress writes, and task events are never dropped. A crew that completes has its
+steps written before its completion (:meth:`ProgressWriter.flush_steps`).
+
 A write the database cannot take (it is unreachable) is kept and tried again at its
 next turn; it never reaches the crew as an error.
 """
@@ -23,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from execution_service.crews.interface import TaskResult
-from execution_service.store.attempts import Attempt, write_progress
+from execution_service.store.attempts import Attempt, Step, write_progress, write_steps
 from execution_service.store.engine import DatabaseUnavailable
 
 
@@ -54,6 +61,8 @@ class ProgressWriter:
         self._lock = threading.Lock()  # guards pending, outputs and the next write time
         self._writing = threading.Lock()  # one write at a time, newest last
         self._pending: _Pending | None = None
+        self._steps: list[Step] = []  # task steps not written yet, in order
+        self._started: set[str] = set()  # the tasks that became current so far
         self._next_write = time.monotonic() + interval
 
     def progress(
@@ -67,6 +76,10 @@ class ProgressWriter:
         with self._lock:
             if task_output is not None:
                 self.outputs.append(recorded_output(task_output))
+                self._steps.append(Step("task.completed", at, recorded_output(task_output)))
+            if current_task is not None and current_task not in self._started:
+                self._started.add(current_task)
+                self._steps.append(Step("task.started", at, {"task": current_task}))
             if self._pending is not None:
                 percent = max(percent, self._pending.percent)
             outputs = list(self.outputs) if self.outputs else None
@@ -85,9 +98,16 @@ class ProgressWriter:
         with self._writing:
             with self._lock:
                 pending, self._pending = self._pending, None
+                steps, self._steps = self._steps, []
                 self._next_write = time.monotonic() + self.interval
             if pending is None:
+                self._write_steps(steps)
                 return
+            progress = {
+                "percent": round(pending.percent, 2),
+                "current_task": pending.current_task,
+                "message": pending.message,
+            }
             try:
                 write_progress(
                     self.attempt,
@@ -96,16 +116,37 @@ class ProgressWriter:
                     pending.message,
                     pending.at,
                     pending.outputs,
+                    [*steps, Step("progress", pending.at, progress)],
                 )
             except DatabaseUnavailable:
                 with self._lock:
+                    self._steps[:0] = steps  # kept, before any newer ones
                     if self._pending is None:  # nothing newer came meanwhile
                         self._pending = pending
 
+    def flush_steps(self) -> None:
+        """Write the task steps not written yet, and drop the pending progress (the crew
+        completed: its completion writes 100 % and every output)."""
+        with self._writing:
+            with self._lock:
+                self._pending = None
+                steps, self._steps = self._steps, []
+            self._write_steps(steps)
+
+    def _write_steps(self, steps: list[Step]) -> None:
+        if not steps:
+            return
+        try:
+            write_steps(self.attempt, steps)
+        except DatabaseUnavailable:
+            with self._lock:
+                self._steps[:0] = steps
+
     def discard(self) -> None:
-        """Drop what is pending (the execution has moved on, or completed)."""
+        """Drop what is pending (the execution has moved on)."""
         with self._lock:
             self._pending = None
+            self._steps = []
 
     def should_stop(self) -> bool:
         return self.stop.is_set()

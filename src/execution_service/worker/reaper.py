@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from execution_service import redispatch_rule as rule
 from execution_service.config import get_settings
 from execution_service.messaging.dispatch import broker_backlog, publish
-from execution_service.store import reaping, worker_presence
+from execution_service.store import queueing, reaping, worker_presence
 from execution_service.store import redispatch as waiting
 from execution_service.store.engine import DatabaseUnavailable, unavailable_within
 
@@ -100,6 +101,16 @@ def redispatch_once(now: datetime) -> int:
     return len(claimed)
 
 
+KEY_SWEEP_SECONDS = 300.0  # how often a reaper gives back expired idempotency keys' rows
+
+
+def forget_expired_keys() -> int:
+    """Delete idempotency keys past their keeping time (they no longer count: expiry is
+    checked when a key is used; this only keeps the table from growing)."""
+    keep = timedelta(seconds=get_settings().idempotency_keep_seconds)
+    return queueing.forget_idempotency_keys(datetime.now(UTC) - keep, limit=10_000)
+
+
 class Reaper:
     """Every ``reaper_interval`` seconds, in a daemon thread: records that this worker
     is online, then runs :func:`reap_once`."""
@@ -115,12 +126,16 @@ class Reaper:
 
     def _loop(self) -> None:
         interval = get_settings().reaper_interval
+        next_key_sweep = time.monotonic()
         while True:
             try:
                 worker_presence.beat(self.hostname, self.concurrency)
                 moved = reap_once()
                 if moved:
                     log.info("reaper moved %d execution(s)", moved)
+                if time.monotonic() >= next_key_sweep:
+                    next_key_sweep = time.monotonic() + KEY_SWEEP_SECONDS
+                    forget_expired_keys()
             except DatabaseUnavailable as exc:  # an outage: one line a round, no traceback
                 log.warning("reaper round skipped: the database cannot be reached (%s)", exc)
             except Exception:

@@ -153,5 +153,5 @@ def supervise(attempt: Attempt) -> Outcome:
     elif outcome.error is not None:
         hooks.flush()  # the progress and outputs it made are kept
     else:
-        hooks.discard()  # the completion writes 100 % and every output
+        hooks.flush_steps()  # its task steps first; the completion writes 100 % and outputs
     return outcome
