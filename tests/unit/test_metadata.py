@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -137,6 +138,20 @@ def test_an_idempotency_key_tells_requests_with_other_metadata_apart() -> None:
     acme = request_digest(graph, {"a": 1}, "normal", None, None, {"customer": "acme"})
     assert acme != plain
     assert acme != request_digest(graph, {"a": 1}, "normal", None, None, {"customer": "xy"})
+
+
+def test_the_bulk_cancel_path_answers_405_to_other_methods() -> None:
+    with TestClient(create_app()) as client:
+        for method in ("GET", "PATCH"):
+            answer = client.request(method, "/api/v1/executions/cancel")
+            assert answer.status_code == 405, method
+            assert answer.headers["Allow"] == "POST"
+            assert answer.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_a_whole_number_limit_is_an_integer() -> None:
+    assert BulkCancel.model_validate_json(b'{"all": true, "limit": 174.0}').limit == 174
+    assert _errors(BulkCancel, {"all": True, "limit": True})[0][0] == ("limit",)
 
 
 # -- the store ---------------------------------------------------------------------------

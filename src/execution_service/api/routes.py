@@ -8,10 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
+from execution_service.api.error_handlers import error_body
 from execution_service.api.responses import json_response
 from execution_service.api.schemas import (
     QUEUE_REQUEST_BODY,
@@ -20,6 +21,7 @@ from execution_service.api.schemas import (
     parse_idempotency_key,
     parse_queue_request,
 )
+from execution_service.errors.codes import ErrorCode
 from execution_service.graph import GraphSpec
 from execution_service.service import event_stream, executions, graphs, operations, readiness
 from execution_service.service.admission import QueueOrder, Replayed, get_admission
@@ -132,7 +134,7 @@ def list_executions(
 @router.post(
     "/executions/cancel",
     response_model=None,
-    responses=doc.answers(200, doc.BulkCancelled, 422),
+    responses=doc.answers(200, doc.BulkCancelled, 400, 422),
 )
 def cancel_executions(request: BulkCancel, caller: Caller) -> dict[str, Any]:
     """Cancel the caller's unfinished executions matching every filter given (at most
@@ -147,6 +149,17 @@ def cancel_executions(request: BulkCancel, caller: Caller) -> dict[str, Any]:
         created_after=request.created_after,
         everything=request.all,
         limit=request.limit,
+    )
+
+
+@router.api_route("/executions/cancel", methods=["GET", "PATCH"], include_in_schema=False)
+def bulk_cancel_other_methods() -> Response:
+    """``/executions/cancel`` takes POST only: without this route GET and PATCH would be
+    taken for ``/executions/{execution_id}`` with the id ``cancel`` (422)."""
+    return JSONResponse(
+        error_body(ErrorCode.METHOD_NOT_ALLOWED, "Method Not Allowed"),
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        headers={"Allow": "POST"},
     )
 
 

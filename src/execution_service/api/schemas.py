@@ -21,6 +21,7 @@ from pydantic import (
 
 from execution_service import metadata as labels
 from execution_service.config import get_settings
+from execution_service.crews.scripted.script import Integer
 from execution_service.graph import MIN_TIMEOUT_SECONDS
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, key_problem
@@ -146,11 +147,10 @@ class BulkCancel(BaseModel):
         strict=True,
         description="true with no other filter: every unfinished execution of yours.",
     )
-    limit: int = Field(
+    limit: Integer = Field(
         default=1000,
         ge=1,
         le=1000,
-        strict=True,
         description="At most this many are cancelled per call; `more` says whether "
         "others matched (call again).",
     )
