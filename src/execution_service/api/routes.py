@@ -152,10 +152,15 @@ def cancel_executions(request: BulkCancel, caller: Caller) -> dict[str, Any]:
     )
 
 
-@router.api_route("/executions/cancel", methods=["GET", "PATCH"], include_in_schema=False)
+@router.api_route(
+    "/executions/cancel",
+    methods=["GET", "PATCH", "PUT", "DELETE", "OPTIONS", "TRACE"],
+    include_in_schema=False,
+)
 def bulk_cancel_other_methods() -> Response:
     """``/executions/cancel`` takes POST only: without this route GET and PATCH would be
-    taken for ``/executions/{execution_id}`` with the id ``cancel`` (422)."""
+    taken for ``/executions/{execution_id}`` with the id ``cancel`` (422), and the other
+    methods' 405 would name in ``Allow`` the methods of ``/executions/{execution_id}``."""
     return JSONResponse(
         error_body(ErrorCode.METHOD_NOT_ALLOWED, "Method Not Allowed"),
         status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
