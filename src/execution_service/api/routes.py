@@ -154,7 +154,7 @@ def cancel_executions(request: BulkCancel, caller: Caller) -> dict[str, Any]:
 
 @router.api_route(
     "/executions/cancel",
-    methods=["GET", "PATCH", "PUT", "DELETE", "OPTIONS", "TRACE"],
+    methods=["GET", "HEAD", "PATCH", "PUT", "DELETE", "OPTIONS", "TRACE"],
     include_in_schema=False,
 )
 def bulk_cancel_other_methods() -> Response:
