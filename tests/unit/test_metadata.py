@@ -117,6 +117,9 @@ def test_a_bulk_cancel_names_only_unfinished_statuses_and_a_bounded_limit() -> N
     assert _errors(BulkCancel, {"created_before": "2025-01-01T00:00:00"})[0][0] == (
         "created_before",
     )  # a time without an offset is ambiguous: refused
+    assert _errors(BulkCancel, {"created_after": 0})[0][0] == ("created_after",)
+    after = BulkCancel.model_validate({"created_after": "2026-12-01T10:00:00+01:00"})
+    assert after.created_after == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def test_the_openapi_document_declares_the_filter_and_the_bulk_cancel() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -112,6 +114,16 @@ class QueueRequest(BaseModel):
         return value
 
 
+def _time_text(value: Any) -> Any:
+    """A time in a body is an ISO 8601 text (a number is not taken for a Unix time)."""
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("a time is an ISO 8601 text with an offset, such as 2026-12-01T10:00:00Z")
+
+
+When = Annotated[AwareDatetime, BeforeValidator(_time_text)]
+
+
 # a bulk cancel names at least one filter, or ``all: true`` (else 422): said in JSON Schema
 _SOME_FILTER: dict[str, Any] = {
     "anyOf": [
@@ -136,10 +148,10 @@ class BulkCancel(BaseModel):
     )
     graph_id: uuid.UUID | None = None
     metadata: Metadata = Field(default_factory=dict)
-    created_before: AwareDatetime | None = Field(
+    created_before: When | None = Field(
         default=None, description="Queued before this time (ISO 8601 with an offset)."
     )
-    created_after: AwareDatetime | None = Field(
+    created_after: When | None = Field(
         default=None, description="Queued at or after this time (ISO 8601 with an offset)."
     )
     all: bool = Field(
