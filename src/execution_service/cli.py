@@ -42,7 +42,8 @@ def _api(args: argparse.Namespace) -> int:
 WORKER_HELP = """\
 A thin wrapper over `celery worker`: it runs
 
-  celery -A execution_service.worker.app worker --queues $EXEC_QUEUE_NAME \\
+  celery -A execution_service.worker.app worker \\
+      --queues $EXEC_QUEUE_NAME,$EXEC_WEBHOOK_QUEUE_NAME \\
       --concurrency $EXEC_WORKER_CONCURRENCY --pool $EXEC_WORKER_POOL \\
       --loglevel $EXEC_LOG_LEVEL --without-gossip --without-mingle [EXTRA...]
 
@@ -68,7 +69,7 @@ def _worker(args: argparse.Namespace, extra: list[str]) -> int:
     argv = [
         "worker",
         "--queues",
-        settings.queue_name,
+        f"{settings.queue_name},{settings.webhook_queue_name}",
         "--concurrency",
         str(args.concurrency or settings.worker_concurrency),
         "--pool",

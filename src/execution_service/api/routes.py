@@ -13,7 +13,7 @@ from execution_service.api.auth import Caller
 from execution_service.api.responses import json_response
 from execution_service.api.schemas import QUEUE_REQUEST_BODY, ExecutionChange, parse_queue_request
 from execution_service.graph import GraphSpec
-from execution_service.service import executions, graphs, operations, readiness
+from execution_service.service import executions, graphs, operations, readiness, webhooks
 from execution_service.service.admission import QueueOrder, get_admission
 from execution_service.status import Status
 
@@ -80,6 +80,8 @@ def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
 )
 async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) -> Response:
     request = parse_queue_request(await http.body())
+    if request.webhooks:  # the operator's outbound policy: 422 naming webhooks.<i>.url
+        webhooks.refuse_webhooks(request.webhooks)
     # the admission threads record and publish it, with whatever else is being queued
     # meanwhile (one transaction for all); the event loop waits without a thread
     order = QueueOrder(
@@ -89,6 +91,7 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
         request.priority,
         request.timeout_seconds,
         request.queue_timeout_seconds,
+        webhooks=request.webhooks,
     )
     execution = await asyncio.wrap_future(get_admission().submit(order))
     return json_response(
@@ -163,3 +166,35 @@ def circuit_breakers(caller: Caller) -> dict[str, Any]:
 def reset_circuit_breaker(name: str, caller: Caller) -> Response:
     operations.reset_circuit_breaker(name, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/webhook-secret", response_model=None, responses=doc.answers(200, doc.WebhookSecret))
+def webhook_secret(caller: Caller) -> dict[str, Any]:
+    """The secret the caller's webhook deliveries are signed with (Standard Webhooks:
+    ``webhook-signature: v1,<base64 HMAC-SHA256>``), made on first use."""
+    return webhooks.webhook_secret(caller)
+
+
+@router.get(
+    "/executions/{execution_id}/webhook-deliveries",
+    response_model=None,
+    responses=doc.answers(200, doc.WebhookDeliveries, 404, 422),
+)
+def webhook_deliveries(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
+    """The execution's webhook deliveries, oldest first: each try's answer, the next try."""
+    return webhooks.list_deliveries(execution_id, caller)
+
+
+@router.post(
+    "/executions/{execution_id}/webhook-deliveries/{delivery_id}/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=None,
+    responses=doc.answers(202, doc.WebhookDelivery, 404, 422, description="Queued again."),
+)
+def resend_webhook_delivery(
+    execution_id: uuid.UUID, delivery_id: uuid.UUID, caller: Caller
+) -> Response:
+    """Deliver again: a new round of tries, with the same ``webhook-id``."""
+    return json_response(
+        webhooks.resend(execution_id, delivery_id, caller), status.HTTP_202_ACCEPTED
+    )

@@ -36,7 +36,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from execution_service.config import get_settings
-from execution_service.graph import GraphSpec
+from execution_service.graph import GraphSpec, WebhookSpec
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import Priority
 from execution_service.service.refusals import (
@@ -65,6 +65,8 @@ class QueueOrder:
     timeout_seconds: float | None = None
     queue_timeout_seconds: float | None = None
     received_at: datetime = field(default_factory=utcnow)
+    # the request's webhooks (None: the graph's, if it has any)
+    webhooks: list[WebhookSpec] | None = None
 
 
 # what a new execution's view shows for the columns it has no value for yet
@@ -73,6 +75,12 @@ _NO_VALUES: dict[str, Any] = dict.fromkeys(queueing.EXECUTION_COLUMNS)
 
 def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
     return GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
+
+
+def _webhooks(order: QueueOrder, spec: GraphSpec) -> list[dict[str, Any]] | None:
+    """The execution's webhooks: the request's, else the graph's; None without any."""
+    hooks = order.webhooks if order.webhooks is not None else spec.settings.webhooks
+    return [hook.model_dump(mode="json") for hook in hooks] if hooks else None
 
 
 def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
@@ -99,6 +107,8 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
             if order.queue_timeout_seconds
             else None
         ),
+        "webhooks": _webhooks(order, spec),
+        "webhooks_announced_at": None,
     }
 
 

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from execution_service import redispatch_rule as rule
 from execution_service.config import get_settings
+from execution_service.messaging import webhooks
 from execution_service.messaging.dispatch import broker_backlog, publish
 from execution_service.store import reaping, worker_presence
 from execution_service.store import redispatch as waiting
@@ -121,6 +122,9 @@ class Reaper:
                 moved = reap_once()
                 if moved:
                     log.info("reaper moved %d execution(s)", moved)
+                # the webhooks of executions that ended elsewhere (a timeout, a lost
+                # worker) or whose announcement was missed: one partial-index lookup
+                webhooks.announce_ended()
             except DatabaseUnavailable as exc:  # an outage: one line a round, no traceback
                 log.warning("reaper round skipped: the database cannot be reached (%s)", exc)
             except Exception:
