@@ -71,7 +71,7 @@ class Database:
 
     def wipe(self) -> None:
         with self.engine.begin() as conn:
-            for table in ("execution_events", "executions", "graphs"):
+            for table in ("webhook_deliveries", "execution_events", "executions", "graphs"):
                 conn.execute(text(f"DELETE FROM {table}"))
 
     def dump_execution(self, execution_id: str) -> str:
