@@ -28,6 +28,7 @@ Feature: Signed webhooks tell a product when its executions end
     And a webhook receiver "prompt" that answers 200
     When I queue an execution with webhooks for "execution.completed" at "silent" and "prompt"
     Then the execution completes within 3 seconds of being queued
+    And its end was recorded before "silent" was called
     And "prompt" gets "execution.completed" within 0.5 seconds of the execution's end
 
   Scenario: A graph's webhooks apply to its executions, and a cancel is delivered too

@@ -72,6 +72,11 @@ def step_within_of_end(context, name, event, seconds):
     webhooks.gets_event_within_of_end(context.world, name, event, seconds)
 
 
+@then('its end was recorded before "{name}" was called')
+def step_end_before_call(context, name):
+    webhooks.ended_before_called(context.world, name)
+
+
 @when("I ask for its delivery to be sent again")
 def step_resend(context):
     webhooks.resend_first(context.world)

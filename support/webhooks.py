@@ -272,6 +272,13 @@ def gets_event_within_of_end(w: World, name: str, event: str, seconds: float) ->
     assert_that(late, less_than(seconds), f"seconds from the end to {name}'s delivery")
 
 
+def ended_before_called(w: World, name: str) -> None:
+    """The deliveries go out after the execution's end is committed, never before."""
+    request = gets_event(w, name, "execution.completed", 10)
+    ended = _at(w.focus()["finished_at"]).timestamp()
+    assert_that(ended, less_than(request.at), f"the end, before {name} was called")
+
+
 def another_owner_lists(w: World, owner: str) -> None:
     client = other_owner(w, owner)
     w.response = client.raw("GET", f"/api/v1/executions/{w.focus()['id']}/webhook-deliveries")
