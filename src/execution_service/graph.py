@@ -12,6 +12,7 @@ from execution_service.webhook_policy import (
     EVENTS,
     MAX_URL_LENGTH,
     MAX_WEBHOOKS,
+    NAMED_URL_PATTERN,
     Event,
     webhook_url,
 )
@@ -113,7 +114,17 @@ class WebhookSpec(_Strict):
     is given (graph creation, queueing) and again before each delivery."""
 
     url: Annotated[
-        str, Field(min_length=1, max_length=MAX_URL_LENGTH), AfterValidator(_webhook_url)
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_URL_LENGTH,
+            # documented, not enforced: an address the operator allows is accepted too
+            json_schema_extra={"pattern": NAMED_URL_PATTERN},
+            description="http(s) URL. Private, loopback and link-local addresses are "
+            "refused unless the operator allows them (EXEC_WEBHOOK_ALLOWED_HOSTS, "
+            "EXEC_WEBHOOK_ALLOW_PRIVATE), here and after DNS resolution before each try.",
+        ),
+        AfterValidator(_webhook_url),
     ]
     events: list[Event] = Field(min_length=1, max_length=len(EVENTS))
 

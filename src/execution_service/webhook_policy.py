@@ -54,6 +54,14 @@ MAX_WEBHOOKS = 5
 MAX_URL_LENGTH = 2_000
 SECRET_PREFIX = "whsec_"
 
+NAMED_URL_PATTERN = (
+    r"^https?://([a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?\.)+[a-z]{2,20}(:[1-9][0-9]{0,3})?"
+    r"(/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,40})*/?$"
+)
+"""The URLs the OpenAPI document shows (a host by name; the policy's checks of its
+addresses happen when it is resolved, before each delivery): a URL with an address for a
+host is accepted as well where that address is public or the operator allows it."""
+
 
 class WebhookRefused(ValueError):
     """A URL the policy does not allow; the message says why."""
@@ -108,7 +116,7 @@ def refusal(
     found = [_address(a) for a in (addresses if addresses is not None else [host])]
     if addresses is not None and not found:
         return f"the host {host} resolves to no address"
-    if host in ("localhost", "localhost.") or host.endswith(".localhost"):
+    if host in ("localhost", "localhost."):
         return (
             f"the host {host} is a loopback name, not one the operator allows "
             "(settings EXEC_WEBHOOK_ALLOWED_HOSTS, EXEC_WEBHOOK_ALLOW_PRIVATE)"

@@ -61,7 +61,6 @@ def _refused(url: str, **kw: object) -> str | None:
         "http://[fe80::1]/hook",
         "http://0.0.0.0/hook",
         "http://localhost:9000/hook",
-        "http://api.localhost/hook",
         "http://224.0.0.1/hook",
     ],
 )
@@ -89,6 +88,20 @@ def test_a_name_resolving_to_a_private_address_is_refused_at_delivery() -> None:
     assert _refused("https://hooks.example.com/in") is None
     assert _refused("https://hooks.example.com/in", addresses=["93.184.216.34", "10.0.0.7"])
     assert _refused("https://hooks.example.com/in", addresses=[]) is not None
+    assert _refused("http://api.localhost/hook") is None  # a name: checked once resolved
+    assert _refused("http://api.localhost/hook", addresses=["127.0.0.1"]) is not None
+
+
+def test_the_documented_url_pattern_accepts_only_what_the_policy_allows() -> None:
+    import re
+
+    from execution_service.webhook_policy import NAMED_URL_PATTERN
+
+    pattern = re.compile(NAMED_URL_PATTERN)
+    for url in ["https://hooks.example.com/in", "http://a.b.co:8080/x/y/", "https://x.io"]:
+        assert pattern.match(url) and _refused(url) is None
+    for url in ["http://127.0.0.1/x", "http://localhost/x", "https://x.io/../y", "x.io"]:
+        assert not pattern.match(url)
 
 
 def test_the_operator_may_allow_hosts_or_every_private_address() -> None:
