@@ -126,7 +126,9 @@ class WebhookSpec(_Strict):
         ),
         AfterValidator(_webhook_url),
     ]
-    events: list[Event] = Field(min_length=1, max_length=len(EVENTS))
+    events: list[Event] = Field(
+        min_length=1, max_length=len(EVENTS), json_schema_extra={"uniqueItems": True}
+    )
 
     @field_validator("events")
     @classmethod
