@@ -17,6 +17,12 @@ Feature: Signed webhooks tell a product when its executions end
     Then "mine" gets "execution.completed" for that execution within 10 seconds
     And every delivery to "mine" is signed with my webhook secret
 
+  Scenario: A receiver that asks for task outputs gets each one once, as the crew goes
+    Given a webhook receiver "tasks" that answers 200
+    When I queue an execution with a webhook for "task.completed, execution.completed" at "tasks"
+    Then "tasks" gets "execution.completed" for that execution within 10 seconds
+    And "tasks" got "task.completed" once for each of the 2 tasks, with its output
+
   Scenario: A receiver that fails twice gets the delivery a third time, with the same webhook-id
     Given a webhook receiver "flaky" that answers 500 twice, then 200
     When I queue an execution with a webhook for "execution.completed" at "flaky"

@@ -47,6 +47,11 @@ def step_gets_event(context, name, event, seconds):
     webhooks.gets_event(context.world, name, event, seconds)
 
 
+@then('"{name}" got "task.completed" once for each of the {count:d} tasks, with its output')
+def step_task_events(context, name, count):
+    webhooks.got_each_task_once(context.world, name, count)
+
+
 @then('every delivery to "{name}" is signed with my webhook secret')
 def step_signed(context, name):
     webhooks.signature_verifies(context.world, name)

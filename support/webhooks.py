@@ -203,6 +203,35 @@ def gets_event(w: World, name: str, event: str, seconds: float) -> Delivered:
     return found[0]
 
 
+def got_each_task_once(w: World, name: str, count: int) -> None:
+    """One ``task.completed`` per task of the execution, each naming its task and
+    carrying the output the execution records for it (deliveries are not ordered: the
+    last task's may arrive after the execution's end)."""
+    done = w.api.execution(w.focus()["id"])
+    outputs = done["outputs"]
+
+    def task_events() -> list[dict[str, Any]]:
+        got = [
+            r.payload["data"]
+            for r in _receivers(w)[name].got()
+            if r.payload["type"] == "task.completed"
+            and r.payload["data"]["execution_id"] == done["id"]
+        ]
+        return sorted(got, key=lambda d: d["task_index"])
+
+    eventually(
+        task_events,
+        contains_exactly(
+            *[
+                has_entries(task_index=i, task=outputs[i]["task"], raw=outputs[i]["raw"])
+                for i in range(count)
+            ]
+        ),
+        timeout=10,
+        what=f"the task.completed deliveries to {name}",
+    )
+
+
 def signature_verifies(w: World, name: str) -> None:
     """Every request the receiver got is signed with the owner's secret (Standard
     Webhooks), and no other secret verifies it."""
