@@ -168,9 +168,11 @@ def queue_with_webhooks(w: World, names: list[str], events: str) -> None:
 
 
 def queue_with_graph_default(w: World, name: str, events: str) -> None:
-    crew = graph_definition(tasks=1, steps=1, settings={"webhooks": [_hook(w, name, events)]})
+    hooks = [_hook(w, name, events)]
+    crew = graph_definition(tasks=1, steps=20, step_seconds=0.5, settings={"webhooks": hooks})
     w.graph = w.api.create_graph(crew)
     w.execution = w.api.queue_ok(w.graph["id"])
+    w.await_execution(w.execution["id"], has_entries(status="running"), what="its start")
 
 
 def queue_with_webhook_at(w: World, url: str) -> None:
