@@ -38,6 +38,8 @@ from execution_service.store import webhook_deliveries as deliveries
 from execution_service.webhook_policy import host_of, refusal, retry_delay, retryable, sign
 
 DELIVER_WEBHOOK = "execution_service.deliver_webhook"
+# a pending delivery this much past due has lost its message (see announce_ended)
+LOST_AFTER_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +64,17 @@ def announce(execution_id: uuid.UUID | str) -> int:
 
 
 def announce_ended() -> int:
-    """The reaper's round: announce every ended execution not announced yet."""
-    return sum(announce(execution_id) for execution_id in deliveries.unannounced())
+    """The reaper's round: announce every ended execution not announced yet, and send
+    again the tries whose message is lost (a pending delivery overdue by far more than
+    a try takes: its worker died holding the message, which the broker would give back
+    only after its visibility timeout)."""
+    sent = sum(announce(execution_id) for execution_id in deliveries.unannounced())
+    now = datetime.now(UTC)
+    grace = max(LOST_AFTER_SECONDS, 3 * get_settings().webhook_timeout_seconds)
+    for delivery_id in deliveries.overdue(now - timedelta(seconds=grace), now):
+        publish_delivery(delivery_id)
+        sent += 1
+    return sent
 
 
 def announce_task(execution_id: uuid.UUID, attempt: int, index: int, output: dict[str, Any]) -> int:

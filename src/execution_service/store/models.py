@@ -216,7 +216,16 @@ class WebhookDelivery(Base):
     for every try and re-send: receivers drop duplicates by it."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_execution", "execution_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_execution", "execution_id", "created_at"),
+        # the pending ones, by when they are due (the reapers' look for lost messages)
+        Index(
+            "ix_webhook_deliveries_pending",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     execution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))

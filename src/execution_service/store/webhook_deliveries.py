@@ -77,6 +77,33 @@ def unannounced(limit: int = 100) -> list[uuid.UUID]:
         return [row.id for row in rows]
 
 
+def overdue(before: datetime, now: datetime, limit: int = 100) -> list[uuid.UUID]:
+    """Pending deliveries due before ``before`` whose message must be lost (its worker
+    died holding it): each is claimed (its due time moved to ``now``, a compare-and-set,
+    so two reapers claim it once) and returned, to be sent again."""
+    with session_scope() as session:
+        found = session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.next_attempt_at)
+            .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at < before)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+        ).all()
+        claimed: list[uuid.UUID] = []
+        for ident, due in found:
+            moved = session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == ident,
+                    WebhookDelivery.status == PENDING,
+                    WebhookDelivery.next_attempt_at == due,
+                )
+                .values(next_attempt_at=now)
+            )
+            if moved.rowcount:  # type: ignore[attr-defined]
+                claimed.append(ident)
+        return claimed
+
+
 def _payload(event: str, row: Execution, now: datetime) -> dict[str, Any]:
     error = None
     if row.error_code is not None:

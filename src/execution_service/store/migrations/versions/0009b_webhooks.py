@@ -66,9 +66,18 @@ def upgrade() -> None:
         ["execution_id", "created_at"],
         unique=False,
     )
+    op.create_index(
+        "ix_webhook_deliveries_pending",
+        "webhook_deliveries",
+        ["next_attempt_at"],
+        unique=False,
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhook_deliveries_pending", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_execution", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
     op.drop_index("ix_executions_webhooks_unannounced", table_name="executions")
