@@ -72,7 +72,13 @@ class Database:
 
     def wipe(self) -> None:
         with self.engine.begin() as conn:
-            for table in ("idempotency_keys", "execution_events", "executions", "graphs"):
+            for table in (
+                "webhook_deliveries",
+                "idempotency_keys",
+                "execution_events",
+                "executions",
+                "graphs",
+            ):
                 conn.execute(text(f"DELETE FROM {table}"))
 
     def dump_execution(self, execution_id: str) -> str:

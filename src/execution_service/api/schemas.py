@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from execution_service.config import get_settings
-from execution_service.graph import MIN_TIMEOUT_SECONDS
+from execution_service.graph import MIN_TIMEOUT_SECONDS, Webhooks
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, key_problem
 
@@ -48,6 +48,9 @@ class QueueRequest(BaseModel):
     # written into the OpenAPI document by api/openapi.py)
     timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
     queue_timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
+    # where to deliver which events of this execution (instead of the graph's webhooks);
+    # the operator's outbound policy is checked at admission (422 ``webhooks.<i>.url``)
+    webhooks: Webhooks | None = None
 
     @field_validator("inputs")
     @classmethod
