@@ -1,11 +1,14 @@
 """The push channels, measured on the benchmark's stack: how long after an execution
-completes its event reaches a client following its stream, and what open streams cost
-the API's queueing.
+completes its event reaches a client following its stream, and a webhook receiver; and
+what open streams cost the API's queueing.
 
 * ``stream_latency``: executions of a one-step crew, each followed from its queueing by a
   client of its own (a thread reading ``GET /executions/{id}/stream``). The latency is
   the time the terminal event arrived minus the execution's ``finished_at`` (both wall
   clock, one machine), p50/p95.
+* ``webhook_latency``: executions of a one-step crew queued with a webhook for
+  ``execution.completed`` to a receiver in this process (on loopback: the benchmark's
+  stack allows 127.0.0.1); the delivery's arrival minus ``finished_at``, p50/p95.
 * ``queueing_with_streams``: the API's queueing rate with the workers not consuming (as
   ``Service.queueing`` measures it), with no stream open and with ``streams`` open ones
   (quiet: on executions that wait in the queue), one after the other, twice each; the
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.server
+import json
 import threading
 import time
 from datetime import datetime
@@ -175,4 +180,57 @@ def queueing_with_streams(
         "without_per_second": [round(r, 1) for r in without],
         "with_per_second": [round(r, 1) for r in with_streams],
         "ratio": round(median(with_streams) / median(without), 3) if median(without) else None,
+    }
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    arrivals: dict[str, float] = {}
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        arrived = time.time()
+        with contextlib.suppress(ValueError, KeyError):
+            ident = json.loads(body)["data"]["execution_id"]
+            self.arrivals.setdefault(ident, arrived)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_args: Any) -> None:
+        return
+
+
+def webhook_latency(service: Service, samples: int) -> dict[str, Any]:
+    """Completion to the ``execution.completed`` delivery at a receiver, ``samples``
+    executions queued one every 50 ms."""
+    _Receiver.arrivals = {}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    try:
+        graph_id = service.graph(steps=1, step_seconds=0.05, name="webhook")
+        body = {"webhooks": [{"url": url, "events": ["execution.completed"]}]}
+        ids = []
+        for _ in range(samples):
+            answer = service.http.ok("POST", f"/api/v1/graphs/{graph_id}/executions", body)
+            ids.append(answer["id"])
+            time.sleep(0.05)
+        deadline = time.monotonic() + 60
+        while len(_Receiver.arrivals) < len(ids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        server.shutdown()
+        server.server_close()
+    finished = _finished_at(service, ids)
+    latencies = [
+        (_Receiver.arrivals[i] - finished[i].timestamp()) * 1000
+        for i in ids
+        if i in _Receiver.arrivals and i in finished
+    ]
+    return {
+        "samples": len(latencies),
+        "missing": len(ids) - len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
+        "p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
+        "max_ms": round(max(latencies), 1) if latencies else None,
     }

@@ -85,6 +85,11 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         f"  completion to a stream client: p50/p95 {streamed['p50_ms']}/{streamed['p95_ms']} ms "
         f"({streamed['samples']} executions)"
     )
+    hooked = push.webhook_latency(service, options.stream_samples)
+    _say(
+        f"  completion to a webhook receiver: p50/p95 {hooked['p50_ms']}/{hooked['p95_ms']} ms "
+        f"({hooked['samples']} executions, {hooked['missing']} missing)"
+    )
     with_streams = push.queueing_with_streams(
         service, options.executions, options.clients, options.streams
     )
@@ -102,6 +107,7 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         "cancel": cancel,
         "timeout": timeout,
         "stream": {"completion_to_client": streamed, "queueing_with_streams": with_streams},
+        "webhook": {"completion_to_receiver": hooked},
         "memory": mem,
     }
 
