@@ -125,6 +125,8 @@ class BenchStack:
             EXEC_QUEUE_NAME=queue,
             EXEC_DEFAULT_RUNNER="scripted",
             EXEC_SCRIPTED_RUNNER_ENABLED="true",
+            # the webhook receiver of bench/push.py listens on loopback
+            EXEC_WEBHOOK_ALLOWED_HOSTS='["127.0.0.1"]',
             EXEC_WORKER_CONCURRENCY=str(self.options.concurrency),
             EXEC_WORKER_POOL="prefork",
             EXEC_API_WORKERS=str(self.options.api_workers),

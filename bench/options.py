@@ -23,6 +23,8 @@ class BenchOptions:
     repeat: int = 3
     cancels: int = 40
     timeouts: int = 40
+    stream_samples: int = 50  # executions followed by a stream client, for the latency
+    streams: int = 100  # quiet open streams beside the queueing rate
     rss_executions: int = 10_000
     scaling: list[int] = field(default_factory=lambda: [1, 2, 4])
     scaling_executions: int = 1000
@@ -39,6 +41,7 @@ QUICK = {
     "repeat": 1,
     "cancels": 12,
     "timeouts": 12,
+    "stream_samples": 20,
     "rss_executions": 1000,
     "scaling_executions": 300,
     "rows": [100, 10_000],
@@ -60,6 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--repeat", type=int, default=None, help=f"runs per figure, median kept ({d.repeat})")
     add("--cancels", type=int, default=None, help=f"cancel latency samples ({d.cancels})")
     add("--timeouts", type=int, default=None, help=f"timeout accuracy samples ({d.timeouts})")
+    add(
+        "--stream-samples",
+        type=int,
+        default=None,
+        help=f"executions followed by a stream client ({d.stream_samples})",
+    )
+    add("--streams", type=int, default=None, help=f"open streams beside queueing ({d.streams})")
     add(
         "--rss-executions",
         type=int,
@@ -90,7 +100,15 @@ def from_args(args: argparse.Namespace) -> BenchOptions:
     if args.quick:
         for key, value in QUICK.items():
             setattr(options, key, value)
-    for key in ("executions", "repeat", "cancels", "timeouts", "rss_executions"):
+    for key in (
+        "executions",
+        "repeat",
+        "cancels",
+        "timeouts",
+        "rss_executions",
+        "stream_samples",
+        "streams",
+    ):
         if getattr(args, key) is not None:
             setattr(options, key, getattr(args, key))
     if args.scaling is not None:

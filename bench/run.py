@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import baseline, chart, memory, report, scaling
+from bench import baseline, chart, memory, push, report, scaling
 from bench.cpu import CpuMeter
 from bench.measured_stack import BenchStack
 from bench.options import BenchOptions
@@ -80,6 +80,24 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
     _say(f"  cancel to stopped: {cancel['cancel_to_stopped']}")
     timeout = service.timeout_accuracy(options.timeouts, slots)
     _say(f"  deadline to timed_out: {timeout['deadline_to_timed_out']}")
+    streamed = push.stream_latency(service, options.stream_samples)
+    _say(
+        f"  completion to a stream client: p50/p95 {streamed['p50_ms']}/{streamed['p95_ms']} ms "
+        f"({streamed['samples']} executions)"
+    )
+    hooked = push.webhook_latency(service, options.stream_samples)
+    _say(
+        f"  completion to a webhook receiver: p50/p95 {hooked['p50_ms']}/{hooked['p95_ms']} ms "
+        f"({hooked['samples']} executions, {hooked['missing']} missing)"
+    )
+    with_streams = push.queueing_with_streams(
+        service, options.executions, options.clients, options.streams
+    )
+    _say(
+        f"  API queueing with {options.streams} open streams: "
+        f"{with_streams['with_per_second']}/s against {with_streams['without_per_second']}/s "
+        f"without (ratio {with_streams['ratio']})"
+    )
     _say(f"  memory: {options.rss_executions:,} executions")
     mem = memory.rss_growth(stack, service, options.rss_executions, options.clients)
     _say(f"  largest RSS growth: {mem['max_growth_mb']} MB")
@@ -88,6 +106,8 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         "queueing": queueing,
         "cancel": cancel,
         "timeout": timeout,
+        "stream": {"completion_to_client": streamed, "queueing_with_streams": with_streams},
+        "webhook": {"completion_to_receiver": hooked},
         "memory": mem,
     }
 

@@ -45,6 +45,14 @@ OVERRIDES: dict[str, Any] = {
     "redispatch_after_seconds": 2.0,
     # a quiet event stream gets a keep-alive comment this often (features/event_stream)
     "stream_keepalive_seconds": 0.5,
+    # the webhook receivers run on loopback (support/webhooks.py): 127.0.0.1 is allowed,
+    # every other private address (localhost by name included) stays refused; a try
+    # waits 1 s at most, failed ones are tried again after 0.2 s, 0.4 s, ... for 10 s
+    "webhook_allowed_hosts": ["127.0.0.1"],
+    "webhook_timeout_seconds": 1.0,
+    "webhook_retry_base_delay": 0.2,
+    "webhook_retry_max_delay": 1.0,
+    "webhook_retry_seconds": 10.0,
 }
 
 

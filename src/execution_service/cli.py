@@ -42,7 +42,8 @@ def _api(args: argparse.Namespace) -> int:
 WORKER_HELP = """\
 A thin wrapper over `celery worker`: it runs
 
-  celery -A execution_service.worker.app worker --queues $EXEC_QUEUE_NAME \\
+  celery -A execution_service.worker.app worker \\
+      --queues $EXEC_QUEUE_NAME,$EXEC_WEBHOOK_QUEUE_NAME \\
       --concurrency $EXEC_WORKER_CONCURRENCY --pool $EXEC_WORKER_POOL \\
       --loglevel $EXEC_LOG_LEVEL --without-gossip --without-mingle [EXTRA...]
 
@@ -68,7 +69,7 @@ def _worker(args: argparse.Namespace, extra: list[str]) -> int:
     argv = [
         "worker",
         "--queues",
-        settings.queue_name,
+        f"{settings.queue_name},{settings.webhook_queue_name}",
         "--concurrency",
         str(args.concurrency or settings.worker_concurrency),
         "--pool",
@@ -143,6 +144,12 @@ def _owners(args: argparse.Namespace) -> int:
         for name, limit in api_keys.owners():
             own = f"{limit} (its own)" if limit is not None else f"{default} (the setting's)"
             print(f"{name:<30} active executions at most {own}")
+        return 0
+    if args.action == "webhook-secret":
+        from execution_service.store import webhook_deliveries
+
+        # the owner's webhook signing secret (made on first use), for the owner's eyes
+        print(webhook_deliveries.secret_of(args.owner))
         return 0
     if not api_keys.set_owner_limit(args.owner, args.max_active):
         print(f"owners limit: no owner {args.owner!r} (keys create makes one)", file=sys.stderr)
@@ -252,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     owners = sub.add_parser("owners", help="the owners and their limits")
     owners_sub = owners.add_subparsers(dest="action", required=True)
     owners_sub.add_parser("list", help="every owner and its limit of active executions")
+    secret = owners_sub.add_parser(
+        "webhook-secret", help="print the secret an owner's webhooks are signed with"
+    )
+    secret.add_argument("owner", type=_owner_name)
     limit = owners_sub.add_parser("limit", help="set an owner's limit of active executions")
     limit.add_argument("owner", type=_owner_name)
     group = limit.add_mutually_exclusive_group(required=True)

@@ -129,6 +129,21 @@ class Settings(BaseSettings):
     stream_keepalive_seconds: float = Field(default=15.0, gt=0)
     stream_max_seconds: float = Field(default=3600.0, gt=0)
     max_wait_seconds: int = Field(default=60, ge=1)
+    # webhooks (see webhook_policy.py): deliveries go to public addresses only, unless
+    # the operator allows private, loopback and link-local ones (all of them, or these
+    # hosts exactly as written in a webhook's URL)
+    webhook_allow_private: bool = False
+    webhook_allowed_hosts: tuple[str, ...] = ()
+    # the Celery queue the deliveries go through (consumed by every worker unless the
+    # operator runs dedicated ones: execution-service worker --queues webhooks)
+    webhook_queue_name: str = "webhooks"
+    # one try waits this long for the receiver's answer (connecting included)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # failed tries (no answer, 408, 429, 5xx) are tried again after base, 2 x base, ...
+    # (at most max each) for this long after the first; then the delivery has failed
+    webhook_retry_base_delay: float = Field(default=1.0, gt=0)
+    webhook_retry_max_delay: float = Field(default=300.0, gt=0)
+    webhook_retry_seconds: float = Field(default=24 * 3600.0, ge=0)
     breaker_url: str | None = None
     breaker_failure_threshold: int = 5
     breaker_cooldown_seconds: float = 30.0

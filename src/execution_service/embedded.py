@@ -62,7 +62,7 @@ class EmbeddedStack:
             hostname=self.worker_name,
             pool="threads",
             concurrency=self.worker_threads,
-            queues=[self.settings.queue_name],
+            queues=[self.settings.queue_name, self.settings.webhook_queue_name],
             without_heartbeat=True,
             without_mingle=True,
             without_gossip=True,

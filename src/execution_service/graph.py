@@ -8,6 +8,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from execution_service.crews.scripted.script import NUMBER_ONLY, CrewScript, Integer, storable
 from execution_service.crews.tools import TOOLS, unknown_tools
+from execution_service.webhook_policy import (
+    EVENTS,
+    MAX_URL_LENGTH,
+    MAX_WEBHOOKS,
+    NAMED_URL_PATTERN,
+    Event,
+    webhook_url,
+)
 
 # Every limit here is in the OpenAPI document (maxLength, maxItems, minimum, maximum);
 # the request body as a whole is limited too (settings.max_body_bytes).
@@ -95,6 +103,44 @@ class RetryPolicy(_Strict):
     jitter: float = Field(default=0.5, ge=0, le=1)
 
 
+def _webhook_url(value: str) -> str:
+    webhook_url(value)  # raises (a ValueError) naming what is wrong
+    return value
+
+
+class WebhookSpec(_Strict):
+    """Where to deliver which events of an execution (Standard Webhooks, signed with
+    the owner's secret). The operator's outbound policy is checked where the webhook
+    is given (graph creation, queueing) and again before each delivery."""
+
+    url: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=MAX_URL_LENGTH,
+            # documented, not enforced: an address the operator allows is accepted too
+            json_schema_extra={"pattern": NAMED_URL_PATTERN},
+            description="http(s) URL. Private, loopback and link-local addresses are "
+            "refused unless the operator allows them (EXEC_WEBHOOK_ALLOWED_HOSTS, "
+            "EXEC_WEBHOOK_ALLOW_PRIVATE), here and after DNS resolution before each try.",
+        ),
+        AfterValidator(_webhook_url),
+    ]
+    events: list[Event] = Field(
+        min_length=1, max_length=len(EVENTS), json_schema_extra={"uniqueItems": True}
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each event may be named once")
+        return value
+
+
+Webhooks = Annotated[list[WebhookSpec], Field(max_length=MAX_WEBHOOKS)]
+
+
 class GraphSettings(_Strict):
     timeout_seconds: float | None = Field(
         default=None, ge=MIN_TIMEOUT_SECONDS, le=MAX_TIMEOUT_SECONDS
@@ -108,6 +154,8 @@ class GraphSettings(_Strict):
     # the error to the agent and goes on (crewai's default), "raise" fails the crew
     # with TOOL_ERROR / TOOL_UNAVAILABLE, "ignore" does neither
     tool_failures: Literal["ignore", "warn", "raise"] | None = None
+    # the webhooks of the graph's executions queued without webhooks of their own
+    webhooks: Webhooks | None = None
 
 
 class GraphSpec(_Strict):

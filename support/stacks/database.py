@@ -73,6 +73,7 @@ class Database:
     def wipe(self) -> None:
         with self.engine.begin() as conn:
             for table in (
+                "webhook_deliveries",
                 "idempotency_keys",
                 "execution_events",
                 "execution_metadata",

@@ -132,6 +132,38 @@ class Events(BaseModel):
     items: list[Event] = Field(description="Oldest first.")
 
 
+class WebhookSecret(BaseModel):
+    secret: str = Field(
+        description="whsec_ and the base64 key: webhook-signature is v1,<base64 "
+        "HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}'> with this key "
+        "(Standard Webhooks)."
+    )
+    scheme: str
+
+
+class WebhookAttempt(BaseModel):
+    at: str = Field(description="ISO 8601 time")
+    status_code: int | None = Field(description="The receiver's answer; null: none.")
+    error: str | None = Field(description="Why there was no answer (a timeout, a refusal).")
+    duration_ms: float
+
+
+class WebhookDelivery(BaseModel):
+    id: str
+    webhook_id: str = Field(description="The webhook-id header: the same for every try.")
+    event: str
+    url: str
+    status: str = Field(description="pending, delivered or failed")
+    attempts: list[WebhookAttempt] = Field(description="Every try, oldest first.")
+    next_attempt_at: str | None = Field(description=_WHEN)
+    created_at: str = Field(description="ISO 8601 time")
+    delivered_at: str | None = Field(description=_WHEN)
+
+
+class WebhookDeliveries(BaseModel):
+    items: list[WebhookDelivery] = Field(description="Oldest first.")
+
+
 class CircuitBreaker(BaseModel):
     name: str
     state: str = Field(description="closed, open or half_open")

@@ -23,7 +23,14 @@ from execution_service.api.schemas import (
 )
 from execution_service.errors.codes import ErrorCode
 from execution_service.graph import GraphSpec
-from execution_service.service import event_stream, executions, graphs, operations, readiness
+from execution_service.service import (
+    event_stream,
+    executions,
+    graphs,
+    operations,
+    readiness,
+    webhooks,
+)
 from execution_service.service.admission import QueueOrder, Replayed, get_admission
 from execution_service.status import Status
 
@@ -89,6 +96,8 @@ def delete_graph(graph_id: uuid.UUID, caller: Caller) -> Response:
 async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) -> Response:
     request = parse_queue_request(await http.body())
     key = parse_idempotency_key(http.headers.getlist("idempotency-key"))
+    if request.webhooks:  # the operator's outbound policy: 422 naming webhooks.<i>.url
+        webhooks.refuse_webhooks(request.webhooks)
     # the admission threads record and publish it, with whatever else is being queued
     # meanwhile (one transaction for all); the event loop waits without a thread
     order = QueueOrder(
@@ -100,6 +109,7 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
         request.queue_timeout_seconds,
         metadata=request.metadata,
         idempotency_key=key,
+        webhooks=request.webhooks,
     )
     answer = await asyncio.wrap_future(get_admission().submit(order))
     # the same request again (its Idempotency-Key): the execution it made, as it is now
@@ -258,3 +268,35 @@ def circuit_breakers(caller: Caller) -> dict[str, Any]:
 def reset_circuit_breaker(name: str, caller: Caller) -> Response:
     operations.reset_circuit_breaker(name, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/webhook-secret", response_model=None, responses=doc.answers(200, doc.WebhookSecret))
+def webhook_secret(caller: Caller) -> dict[str, Any]:
+    """The secret the caller's webhook deliveries are signed with (Standard Webhooks:
+    ``webhook-signature: v1,<base64 HMAC-SHA256>``), made on first use."""
+    return webhooks.webhook_secret(caller)
+
+
+@router.get(
+    "/executions/{execution_id}/webhook-deliveries",
+    response_model=None,
+    responses=doc.answers(200, doc.WebhookDeliveries, 404, 422),
+)
+def webhook_deliveries(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
+    """The execution's webhook deliveries, oldest first: each try's answer, the next try."""
+    return webhooks.list_deliveries(execution_id, caller)
+
+
+@router.post(
+    "/executions/{execution_id}/webhook-deliveries/{delivery_id}/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=None,
+    responses=doc.answers(202, doc.WebhookDelivery, 404, 422, description="Queued again."),
+)
+def resend_webhook_delivery(
+    execution_id: uuid.UUID, delivery_id: uuid.UUID, caller: Caller
+) -> Response:
+    """Deliver again: a new round of tries, with the same ``webhook-id``."""
+    return json_response(
+        webhooks.resend(execution_id, delivery_id, caller), status.HTTP_202_ACCEPTED
+    )

@@ -24,7 +24,7 @@ from pydantic import (
 from execution_service import metadata as labels
 from execution_service.config import get_settings
 from execution_service.crews.scripted.script import Integer
-from execution_service.graph import MIN_TIMEOUT_SECONDS
+from execution_service.graph import MIN_TIMEOUT_SECONDS, Webhooks
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, key_problem
 
@@ -88,6 +88,9 @@ class QueueRequest(BaseModel):
     timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
     queue_timeout_seconds: float | None = Field(default=None, ge=MIN_TIMEOUT_SECONDS)
     metadata: Metadata = Field(default_factory=dict)
+    # where to deliver which events of this execution (instead of the graph's webhooks);
+    # the operator's outbound policy is checked at admission (422 ``webhooks.<i>.url``)
+    webhooks: Webhooks | None = None
 
     @field_validator("inputs")
     @classmethod

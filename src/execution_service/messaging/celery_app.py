@@ -62,7 +62,11 @@ def make_celery(settings: Settings) -> Celery:
         task_ignore_result=True,
         task_store_errors_even_if_ignored=False,
         task_default_queue=settings.queue_name,
-        task_queues=[Queue(settings.queue_name, queue_arguments={"x-max-priority": 10})],
+        task_queues=[
+            Queue(settings.queue_name, queue_arguments={"x-max-priority": 10}),
+            # webhook deliveries (messaging/webhooks.py): never ahead of a crew's message
+            Queue(settings.webhook_queue_name),
+        ],
         task_default_priority=6,
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,

@@ -44,7 +44,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from execution_service.config import get_settings
-from execution_service.graph import GraphSpec
+from execution_service.graph import GraphSpec, WebhookSpec
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, request_digest
@@ -78,6 +78,8 @@ class QueueOrder:
     metadata: dict[str, str] = field(default_factory=dict)
     # the request's Idempotency-Key header (checked by the API), if it has one
     idempotency_key: str | None = None
+    # the request's webhooks (None: the graph's, if it has any)
+    webhooks: list[WebhookSpec] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,12 @@ _NO_VALUES: dict[str, Any] = dict.fromkeys(queueing.EXECUTION_COLUMNS)
 
 def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
     return GraphNotFound(f"No graph with id {graph_id}", {"graph_id": str(graph_id)})
+
+
+def _webhooks(order: QueueOrder, spec: GraphSpec) -> list[dict[str, Any]] | None:
+    """The execution's webhooks: the request's, else the graph's; None without any."""
+    hooks = order.webhooks if order.webhooks is not None else spec.settings.webhooks
+    return [hook.model_dump(mode="json") for hook in hooks] if hooks else None
 
 
 def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
@@ -125,6 +133,8 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
         ),
         # stored with the row, and one row per key to be found by (store/queueing.py)
         "user_metadata": order.metadata or None,
+        "webhooks": _webhooks(order, spec),
+        "webhooks_announced_at": None,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from execution_service import metadata as labels
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import PRIORITY_RANK, Priority
+from execution_service.service import webhooks
 from execution_service.service.access import Principal
 from execution_service.service.refusals import (
     ExecutionFinished,
@@ -161,6 +162,8 @@ def cancel_execution(execution_id: uuid.UUID, caller: Principal) -> dict[str, An
             f"Execution {execution_id} already finished as {execution.status}",
             {"status": execution.status},
         )
+    if moved and execution.webhooks:
+        webhooks.announce_end(execution_id)
     return execution_view(execution)
 
 

@@ -11,6 +11,7 @@ from execution_service.provider_policy import provider_refusals, scripted_refusa
 from execution_service.service.access import Principal
 from execution_service.service.refusals import GraphNotFound, InvalidRequest
 from execution_service.service.views import graph_view
+from execution_service.service.webhooks import webhook_refusals
 from execution_service.store import graph_rows
 
 
@@ -24,6 +25,7 @@ def refuse_what_the_operator_forbids(spec: GraphSpec) -> None:
     settings = get_settings()
     refused = scripted_refusals(spec, settings.scripted_runner_enabled)
     refused += provider_refusals(settings.provider_policy, spec)
+    refused += webhook_refusals(spec.settings.webhooks, "settings.webhooks")
     if refused:
         raise InvalidRequest(
             "; ".join(f"{r.field}: {r.message}" for r in refused),

@@ -73,6 +73,8 @@ class Attempt:
     spec: GraphSpec
     inputs: dict[str, Any]
     deadline: datetime | None
+    # the execution's webhooks (None: none), so that its end is announced at once
+    webhooks: list[dict[str, Any]] | None = None
 
 
 # The hot statements are built once: building and keying a statement costs more CPU
@@ -102,6 +104,7 @@ _START_READ = select(
     _C.max_attempts,
     _C.inputs,
     _C.graph_id,
+    _C.webhooks,
 ).where(_C.id == _ID)
 _STATUS_READ = select(_C.status, _C.attempt).where(_C.id == _ID)
 
@@ -157,9 +160,9 @@ def start_attempt(
             lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
         )
         if row is not None:
-            number, max_attempts, inputs, graph_id, deadline = row
+            number, max_attempts, inputs, graph_id, deadline, webhooks = row
             spec = graph_rows.spec_of(graph_id)
-            return Attempt(execution_id, number, max_attempts, spec, inputs, deadline)
+            return Attempt(execution_id, number, max_attempts, spec, inputs, deadline, webhooks)
     return _start_slowly(execution_id, worker, after_attempt)
 
 
@@ -215,6 +218,7 @@ def _start_statement(by_attempt: bool) -> Any:
             _C.inputs,
             _C.graph_id,
             _C.deadline_at,
+            _C.webhooks,
         )
         .cte("moved")
     )
@@ -240,6 +244,7 @@ def _start_statement(by_attempt: bool) -> Any:
         moved.c.inputs,
         moved.c.graph_id,
         moved.c.deadline_at,
+        moved.c.webhooks,
     ).add_cte(event)
 
 
@@ -304,7 +309,9 @@ def _start_slowly(
         if moved is None:
             return None
     spec = graph_rows.spec_of(row.graph_id)
-    return Attempt(execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline)
+    return Attempt(
+        execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline, row.webhooks
+    )
 
 
 def _retry_due_in(session: Session, execution_id: uuid.UUID, now: datetime) -> float:

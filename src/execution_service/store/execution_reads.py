@@ -80,7 +80,7 @@ def _matching(match: Match, *columns: Any) -> tuple[Select[Any], Any, Any]:
 
     With metadata, the rows come from the metadata index: one key and value (the first
     in key order) leads, newest first, and each other key is a lookup by the execution's
-    id; every execution index stays as it was (see migration 0011)."""
+    id; every execution index stays as it was (see migration 0012)."""
     if match.metadata:
         (key, value), *others = sorted(match.metadata.items())
         lead = ExecutionMetadata

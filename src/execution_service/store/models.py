@@ -56,6 +56,9 @@ class Base(DeclarativeBase):
 AWAITING_SQL = "status IN ('queued', 'retrying')"
 """The executions waiting for a worker to start their next attempt, as SQL."""
 
+UNANNOUNCED_SQL = "webhooks IS NOT NULL AND webhooks_announced_at IS NULL"
+"""Executions with webhooks whose final event has not been announced to them, as SQL."""
+
 LOCAL_OWNER = "local"
 """The owner of rows made before owners existed, and of every request when the operator
 runs a local SQLite service with ``EXEC_AUTH=disabled``."""
@@ -70,6 +73,9 @@ class Owner(Base):
     # queued + running executions allowed to this owner at once (None: the setting's)
     max_active_executions: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the secret its webhook deliveries are signed with (``whsec_...``), made on first
+    # use; kept as is (the service must sign with it), shown only to the owner
+    webhook_secret: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class ApiKey(Base):
@@ -123,6 +129,15 @@ class Execution(Base):
             postgresql_where=text(AWAITING_SQL),
             sqlite_where=text(AWAITING_SQL),
         ),
+        # executions with webhooks whose final event is not yet announced (see
+        # store/webhook_deliveries.py): partial, so executions without webhooks add
+        # no entry to it, and an announced one leaves it
+        Index(
+            "ix_executions_webhooks_unannounced",
+            "finished_at",
+            postgresql_where=text(UNANNOUNCED_SQL),
+            sqlite_where=text(UNANNOUNCED_SQL),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -163,11 +178,17 @@ class Execution(Base):
     # the caller's metadata (string keys and values) as given at queueing; None: none.
     # Written once, never indexed here (listings filter through ExecutionMetadata)
     user_metadata: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # where to deliver which events (the request's webhooks, else the graph's); None:
+    # none. When the deliveries of its final event were made (see webhook_deliveries.py)
+    webhooks: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON(none_as_null=True), default=None
+    )
+    webhooks_announced_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class ExecutionMetadata(Base):
     """One key and value of an execution's metadata, written once with the execution, to
-    find an owner's executions by it (see migration 0011): an index on the executions
+    find an owner's executions by it (see migration 0012): an index on the executions
     would gain an entry at every status change, this table's at queueing only."""
 
     __tablename__ = "execution_metadata"
@@ -265,3 +286,38 @@ class Worker(Base):
     concurrency: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One message to one webhook: its tries so far (``attempts``, each with its answer),
+    and when it is tried next. ``message_id`` (the ``webhook-id`` header) is the same
+    for every try and re-send: receivers drop duplicates by it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_execution", "execution_id", "created_at"),
+        # the pending ones, by when they are due (the reapers' look for lost messages)
+        Index(
+            "ix_webhook_deliveries_pending",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    execution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    owner: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(80), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]]
+    # pending (a try is due), delivered (a 2xx), failed (given up)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the first try of the current round (a re-send starts a new one): tries stop
+    # EXEC_WEBHOOK_RETRY_SECONDS after it
+    round_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -22,11 +22,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from execution_service.breaker import get_breaker, provider_of
 from execution_service.errors.classify import classify
 from execution_service.errors.codes import PROVIDER_OUTAGE_CODES, ErrorCode, ErrorInfo, error_info
 from execution_service.errors.exceptions import CircuitOpen
+from execution_service.messaging import webhooks
 from execution_service.retry import backoff_delay
 from execution_service.status import Status
 from execution_service.store.attempts import (
@@ -109,7 +111,23 @@ def run_execution(
             let_go(attempt)  # cancelled or timed out just as it completed
     except OutcomeLost:
         pass  # logged; a reaper takes it over once the database is back
+    _announce(attempt, tasks)
     return None
+
+
+def _announce(attempt: Attempt, tasks: list[dict[str, Any]] | None = None) -> None:
+    """After the outcome's commit: queue the webhook deliveries of the execution's end
+    (and of its task outputs not announced yet). Nothing at all without webhooks; a
+    failure here is left to the reapers' round (``messaging/webhooks.py``)."""
+    if not attempt.webhooks:
+        return
+    try:
+        if tasks and any("task.completed" in h.get("events", ()) for h in attempt.webhooks):
+            for index, output in enumerate(tasks):
+                webhooks.announce_task(attempt.execution_id, attempt.number, index, output)
+        webhooks.announce(attempt.execution_id)
+    except Exception:
+        log.exception("could not queue the webhooks of %s", attempt.execution_id)
 
 
 def _handed_back(attempt: Attempt, worker: str) -> NextAttempt | None:
@@ -151,7 +169,10 @@ def _failed(attempt: Attempt, info: ErrorInfo) -> NextAttempt | None:
     if not moved:
         let_go(attempt)  # somebody else ended it first (a cancel, the deadline)
         return None
-    return None if retry_in is None else NextAttempt(retry_in, attempt.number)
+    if retry_in is None:
+        _announce(attempt)
+        return None
+    return NextAttempt(retry_in, attempt.number)
 
 
 def give_up(execution_id: str, code: ErrorCode, message: str) -> None:

@@ -23,6 +23,7 @@ next turn; it never reaches the crew as an error.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -30,8 +31,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from execution_service.crews.interface import TaskResult
+from execution_service.messaging.webhooks import announce_task
 from execution_service.store.attempts import Attempt, Step, write_progress, write_steps
 from execution_service.store.engine import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
 
 
 def recorded_output(task: TaskResult) -> dict[str, Any]:
@@ -64,6 +68,12 @@ class ProgressWriter:
         self._steps: list[Step] = []  # task steps not written yet, in order
         self._started: set[str] = set()  # the tasks that became current so far
         self._next_write = time.monotonic() + interval
+        # task outputs written (committed) and announced to webhooks asking for them
+        self._tasks_hooked = any(
+            "task.completed" in hook.get("events", ()) for hook in attempt.webhooks or []
+        )
+        self._written = 0
+        self._announced = 0
 
     def progress(
         self,
@@ -118,6 +128,7 @@ class ProgressWriter:
                     pending.outputs,
                     [*steps, Step("progress", pending.at, progress)],
                 )
+                self._written = max(self._written, len(pending.outputs or ()))
             except DatabaseUnavailable:
                 with self._lock:
                     self._steps[:0] = steps  # kept, before any newer ones
@@ -141,6 +152,22 @@ class ProgressWriter:
         except DatabaseUnavailable:
             with self._lock:
                 self._steps[:0] = steps
+
+    def announce_tasks(self) -> None:
+        """Queue the ``task.completed`` deliveries of the task outputs written since the
+        last call (the watcher calls this, never the crew's thread); nothing to do, and
+        nothing read, when no webhook asks for them."""
+        if not self._tasks_hooked:
+            return
+        while self._announced < self._written:
+            index = self._announced
+            try:
+                announce_task(
+                    self.attempt.execution_id, self.attempt.number, index, self.outputs[index]
+                )
+            except Exception:
+                log.exception("could not announce task %d of %s", index, self.attempt.execution_id)
+            self._announced += 1
 
     def discard(self) -> None:
         """Drop what is pending (the execution has moved on)."""

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from execution_service import redispatch_rule as rule
 from execution_service.config import get_settings
+from execution_service.messaging import webhooks
 from execution_service.messaging.dispatch import broker_backlog, publish
 from execution_service.store import queueing, reaping, worker_presence
 from execution_service.store import redispatch as waiting
@@ -136,6 +137,9 @@ class Reaper:
                 if time.monotonic() >= next_key_sweep:
                     next_key_sweep = time.monotonic() + KEY_SWEEP_SECONDS
                     forget_expired_keys()
+                # the webhooks of executions that ended elsewhere (a timeout, a lost
+                # worker) or whose announcement was missed: one partial-index lookup
+                webhooks.announce_ended()
             except DatabaseUnavailable as exc:  # an outage: one line a round, no traceback
                 log.warning("reaper round skipped: the database cannot be reached (%s)", exc)
             except Exception:

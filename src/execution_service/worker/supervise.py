@@ -110,6 +110,7 @@ def supervise(attempt: Attempt) -> Outcome:
                         outcome.stopped = str(status)
                 if outcome.stopped is None:
                     hooks.flush_due()
+                    hooks.announce_tasks()
                     if now >= next_beat:
                         next_beat = now + settings.heartbeat_interval
                         heartbeat(attempt)

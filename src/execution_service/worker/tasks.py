@@ -27,6 +27,7 @@ from celery.signals import (
 
 from execution_service.config import get_settings
 from execution_service.errors.codes import ErrorCode
+from execution_service.messaging import webhooks
 from execution_service.messaging.celery_app import AFTER_ATTEMPT, RUN_EXECUTION, get_celery
 from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.worker_presence import (
@@ -77,6 +78,12 @@ def run_execution_task(self: Any, execution_id: str, after_attempt: int | None =
     except Exception:
         log.exception("could not schedule the retry of execution %s", execution_id)
         give_up(execution_id, ErrorCode.BROKER_UNAVAILABLE, "The retry could not be queued.")
+
+
+@app.task(name=webhooks.DELIVER_WEBHOOK, acks_late=True, ignore_result=True)
+def deliver_webhook_task(delivery_id: str) -> None:
+    """One try of a webhook delivery (``messaging/webhooks.py``)."""
+    webhooks.deliver(delivery_id)
 
 
 _pool_process = False  # this process is a prefork pool process

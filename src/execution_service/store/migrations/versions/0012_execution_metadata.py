@@ -1,7 +1,7 @@
 """execution metadata: a column to show it, a table to find executions by it
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 10:00:00.000000
 
 ``executions.user_metadata``: the caller's metadata (string keys and values) as given at
@@ -25,8 +25,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
