@@ -41,7 +41,7 @@ Feature: Metadata: label executions, then find them and cancel them by their lab
     Then I see exactly that cancelled execution
 
   Scenario Outline: Bad metadata is refused, naming it, and nothing is written
-    When I queue an execution with <metadata>
+    When I queue an execution with bad metadata: <metadata>
     Then it is refused with HTTP 422 and the code "VALIDATION_ERROR"
     And the message names "<names>"
     And nothing was written

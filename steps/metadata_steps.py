@@ -59,7 +59,7 @@ def step_see_cancelled(context):
     metadata.see_that_cancelled(context.world)
 
 
-@when("I queue an execution with {bad}")
+@when("I queue an execution with bad metadata: {bad}")
 def step_queue_bad(context, bad):
     metadata.queue_bad(context.world, bad)
 
