@@ -95,6 +95,10 @@ class Burst:
     unanswered: int = 0  # requests the API did not answer (down, or killed mid-request)
     lock: threading.Lock = field(default_factory=threading.Lock)
     threads: list[threading.Thread] = field(default_factory=list)
+    # set at each answer recorded (the fault schedule reacts at once); ``halt`` ends the
+    # clients' pauses early when the run is abandoned
+    answered: threading.Event = field(default_factory=threading.Event)
+    halt: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
         shares = [self.count // CLIENTS + (i < self.count % CLIENTS) for i in range(CLIENTS)]
@@ -110,7 +114,8 @@ class Burst:
             for n in range(share):
                 graph = self.graph_ids[(index + n) % len(self.graph_ids)]
                 self._queue_one(http, graph)
-                time.sleep(rng.uniform(0.0, 0.05))  # a burst, not a flood
+                if self.halt.wait(rng.uniform(0.0, 0.05)):  # a burst, not a flood
+                    return
         finally:
             http.close()
 
@@ -122,9 +127,11 @@ class Burst:
             except UNREACHABLE:
                 with self.lock:
                     self.unanswered += 1
-                time.sleep(0.2)  # the API is down: try again, as a client would
+                if self.halt.wait(0.2):  # the API is down: try again, as a client would
+                    return
                 continue
             with self.lock:
+                self.answered.set()
                 if status == 202:
                     self.accepted.append(answer["id"])
                 else:
@@ -157,32 +164,37 @@ def run(w: World, count: int, rows: list[dict[str, str]]) -> None:
     next_kill = started + (schedule.kill_worker_every or 0)
     api_killed = flushed = False
     workers = list(services.worker_names)
-    ended_at: float | None = None
-    while True:
-        now = time.monotonic()
-        if burst.done() and ended_at is None:
-            ended_at = now
-        # the worker kills go on while the burst's crews run (at most KILL_WINDOW)
-        if ended_at is not None and (now - started > KILL_WINDOW or _all_final(w)):
-            break
-        if schedule.kill_worker_every and now >= next_kill:
-            victim = workers[faults["worker kills"] % len(workers)]
-            if worker_processes.kill_pool_processes(w.stack, victim):
-                faults["worker kills"] += 1
-            next_kill = now + schedule.kill_worker_every
-        queued = burst.queued()
-        at = schedule.kill_api_at_fraction
-        if at is not None and not api_killed and queued >= at * count:
-            api_process.kill_api(w.stack)
-            faults["API kills"] += 1
-            api_process.start_api_again(w.stack)
-            api_killed = True
-        flush_at = schedule.flush_after_queued
-        if flush_at is not None and not flushed and queued >= flush_at:
-            broker.flush_broker(w.stack)
-            faults["broker flushes"] += 1
-            flushed = True
-        time.sleep(0.05)
+    try:
+        ended_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if burst.done() and ended_at is None:
+                ended_at = now
+            # the worker kills go on while the burst's crews run (at most KILL_WINDOW)
+            if ended_at is not None and (now - started > KILL_WINDOW or _all_final(w)):
+                break
+            if schedule.kill_worker_every and now >= next_kill:
+                victim = workers[faults["worker kills"] % len(workers)]
+                if worker_processes.kill_pool_processes(w.stack, victim):
+                    faults["worker kills"] += 1
+                next_kill = now + schedule.kill_worker_every
+            queued = burst.queued()
+            at = schedule.kill_api_at_fraction
+            if at is not None and not api_killed and queued >= at * count:
+                api_process.kill_api(w.stack)
+                faults["API kills"] += 1
+                api_process.start_api_again(w.stack)
+                api_killed = True
+            flush_at = schedule.flush_after_queued
+            if flush_at is not None and not flushed and queued >= flush_at:
+                broker.flush_broker(w.stack)
+                faults["broker flushes"] += 1
+                flushed = True
+            # the next answer, or the next tick of the kill timer, whichever comes first
+            burst.answered.wait(0.05)
+            burst.answered.clear()
+    finally:
+        burst.halt.set()  # the clients stop too if a fault operation failed
     for thread in burst.threads:
         thread.join(timeout=5)
     w.before["chaos"] = {

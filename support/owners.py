@@ -49,21 +49,22 @@ def _client(w: World, owner: str) -> ApiClient:
 # -- no key, a wrong key, a revoked key -----------------------------------------------------
 
 
-def list_without_key(w: World) -> None:
-    anonymous = ApiClient(w.stack.base_url, None)
+def _once(w: World, key: str | None, method: str, path: str) -> Response:
+    """One request with ``key`` (None: no key), on a connection of its own."""
+    client = ApiClient(w.stack.base_url, key)
     try:
-        w.response = anonymous.raw("GET", "/api/v1/executions")
+        return client.raw(method, path)
     finally:
-        anonymous.http.close()
+        client.http.close()
+
+
+def list_without_key(w: World) -> None:
+    w.response = _once(w, None, "GET", "/api/v1/executions")
 
 
 def list_with_unknown_key(w: World) -> None:
     # shaped like a real key: refused for not being one, not for its looks
-    stranger = ApiClient(w.stack.base_url, "cex_" + secrets.token_urlsafe(32))
-    try:
-        w.response = stranger.raw("GET", "/api/v1/executions")
-    finally:
-        stranger.http.close()
+    w.response = _once(w, "cex_" + secrets.token_urlsafe(32), "GET", "/api/v1/executions")
 
 
 def refused_unauthenticated(w: World, says: str) -> None:
@@ -216,12 +217,9 @@ def listing_by_their_graph_is_empty(w: World, owner: str) -> None:
 
 
 def reset_circuit(w: World, as_operator: bool) -> None:
-    client = ApiClient(w.stack.base_url, w.stack.operator_key) if as_operator else w.api
-    try:
-        w.response = client.raw("POST", f"/api/v1/circuit-breakers/{CIRCUIT}/reset")
-    finally:
-        if as_operator:
-            client.http.close()
+    path = f"/api/v1/circuit-breakers/{CIRCUIT}/reset"
+    key = w.stack.operator_key if as_operator else w.api.key
+    w.response = _once(w, key, "POST", path)
 
 
 def circuit_is(w: World, state: str) -> None:

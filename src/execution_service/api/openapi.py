@@ -457,8 +457,9 @@ def _operator_choices(schemas: dict[str, Any], settings: Settings) -> None:
             "or none: the model's provider's own endpoint.",
         }
     if "api_key_env" in llm:
-        keys = sorted({k for ks in policy.endpoints.values() for k in ks})
-        keys = sorted({*keys, *policy.keys_without_base_url})
+        keys = sorted(
+            {*policy.keys_without_base_url, *(k for ks in policy.endpoints.values() for k in ks)}
+        )
         llm["api_key_env"] = {
             "anyOf": [{"type": "string", "enum": keys}, {"type": "null"}]
             if keys

@@ -72,23 +72,27 @@ _known_lock = threading.Lock()
 KEPT = 10_000  # keys remembered per process, at most
 
 
-def recently_seen(secret: str) -> Principal | None:
-    """The principal of a key looked up less than ``auth_cache_seconds`` ago (no database
-    read); None otherwise."""
-    known = _known.get(digest(secret))
+def _remembered(key: str) -> Principal | None:
+    known = _known.get(key)
     if known is not None and known[1] > time.monotonic():
         return known[0]
     return None
+
+
+def recently_seen(secret: str) -> Principal | None:
+    """The principal of a key looked up less than ``auth_cache_seconds`` ago (no database
+    read); None otherwise."""
+    return _remembered(digest(secret))
 
 
 def authenticate(secret: str) -> Principal | None:
     """The principal the key ``secret`` stands for; None for an unknown or revoked key."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
-    principal = recently_seen(secret)
+    key = digest(secret)  # once: the remembered keys and the stored ones are by digest
+    principal = _remembered(key)
     if principal is not None:
         return principal
-    key = digest(secret)
     now = time.monotonic()
     row = api_keys.find_live_key(key)
     if row is None:

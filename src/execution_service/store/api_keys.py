@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from execution_service.store.engine import read_scope, session_scope
 from execution_service.store.models import ApiKey, Owner, utcnow
@@ -36,11 +37,16 @@ def _row(key: ApiKey) -> KeyRow:
     )
 
 
+def _ensure(session: Session, owner: str) -> None:
+    if session.get(Owner, owner) is None:
+        session.add(Owner(name=owner))
+        session.flush()
+
+
 def ensure_owner(owner: str) -> None:
     """Make the owner ``owner`` exist."""
     with session_scope() as session:
-        if session.get(Owner, owner) is None:
-            session.add(Owner(name=owner))
+        _ensure(session, owner)
 
 
 def set_owner_limit(owner: str, max_active: int | None) -> bool:
@@ -66,9 +72,7 @@ def owners() -> list[tuple[str, int | None]]:
 def insert_key(owner: str, digest: str, prefix: str, name: str | None, admin: bool) -> KeyRow:
     """Store a key's digest for ``owner`` (made if new)."""
     with session_scope() as session:
-        if session.get(Owner, owner) is None:
-            session.add(Owner(name=owner))
-            session.flush()
+        _ensure(session, owner)
         key = ApiKey(owner=owner, digest=digest, prefix=prefix, name=name, admin=admin)
         session.add(key)
         session.flush()
