@@ -28,8 +28,17 @@ log = logging.getLogger(__name__)
 class EmbeddedStack:
     """Start with :meth:`start`, stop with :meth:`stop`; ``base_url`` is where the API is."""
 
-    def __init__(self, settings: Settings, port: int = 0, worker_threads: int = 4) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        port: int = 0,
+        worker_threads: int = 4,
+        api_shutdown_seconds: int | None = None,
+    ) -> None:
+        """``api_shutdown_seconds``: on :meth:`stop`, how long the API waits for open
+        connections (an event stream) before closing them (None: as long as they last)."""
         self.settings = settings
+        self.api_shutdown_seconds = api_shutdown_seconds
         self.port = port
         self.worker_threads = worker_threads
         self.worker_name = f"embedded@{socket.gethostname()}"
@@ -83,7 +92,11 @@ class EmbeddedStack:
         sock.bind((self.settings.api_host, self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(), log_level="warning", access_log=False, timeout_keep_alive=30
+            create_app(),
+            log_level="warning",
+            access_log=False,
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=self.api_shutdown_seconds,
         )
         self._server = uvicorn.Server(config)
         thread = threading.Thread(

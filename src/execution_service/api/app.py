@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from execution_service import __version__
 from execution_service.api import error_handlers, openapi, routes
 from execution_service.api.limits import BodyLimit
+from execution_service.api.schema_middleware import SchemaCheck
 from execution_service.config import get_settings
+from execution_service.service.schema_gate import SchemaGate
 
 
 def create_app() -> FastAPI:
@@ -19,6 +21,8 @@ def create_app() -> FastAPI:
     error_handlers.install(app)
     openapi.install(app)
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
+    # a database not migrated: 503 SCHEMA_NOT_MIGRATED naming `execution-service migrate`
+    app.add_middleware(SchemaCheck, gate=SchemaGate(get_settings().readiness_cache_seconds))
     app.include_router(routes.health)
     app.include_router(routes.router)
     return app

@@ -16,7 +16,8 @@ from starlette.routing import compile_path
 from execution_service.config import get_settings
 from execution_service.errors.codes import ErrorCode
 from execution_service.service.refusals import ServiceError
-from execution_service.store.engine import DatabaseUnavailable
+from execution_service.service.schema_gate import not_migrated
+from execution_service.store.engine import DatabaseUnavailable, SchemaOutOfDate
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,16 @@ def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _schema_out_of_date(request: Request, exc: Exception) -> JSONResponse:
+    """503 ``SCHEMA_NOT_MIGRATED``: the database lacks a table or column (it was not
+    migrated, or lost one after the API started); never a 500."""
+    log.error("%s %s: 503 SCHEMA_NOT_MIGRATED (%s)", request.method, request.url.path, exc)
+    refusal = not_migrated(f"the database says: {exc}")
+    return JSONResponse(
+        error_body(refusal.code, refusal.message, refusal.details), status_code=refusal.status
+    )
+
+
 def _documented_methods(app: Any) -> list[tuple[re.Pattern[str], set[str]]]:
     """Each documented path's pattern and methods, from the OpenAPI document (built once
     per app)."""
@@ -121,3 +132,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
+    app.add_exception_handler(SchemaOutOfDate, _schema_out_of_date)

@@ -301,7 +301,8 @@ _ERRORS: dict[int, str] = {
     "Retry-After seconds.",
     503: "The database is unavailable (DATABASE_UNAVAILABLE), or, when queueing, the "
     "queue is (BROKER_UNAVAILABLE: nothing was queued); try again after Retry-After "
-    "seconds.",
+    "seconds. Or the database is not migrated to this version's schema "
+    "(SCHEMA_NOT_MIGRATED): the operator runs `execution-service migrate`.",
 }
 
 _HEADERS: dict[int, dict[str, Any]] = {

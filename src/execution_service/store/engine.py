@@ -31,6 +31,28 @@ class DatabaseUnavailable(Exception):
     a constraint or a data error is never translated: those are bugs or refusals."""
 
 
+class SchemaOutOfDate(Exception):
+    """A table or column the code uses is missing: the database was not migrated to the
+    schema of this version (``execution-service migrate``). Raised in place of the
+    driver's error by the same helpers as :class:`DatabaseUnavailable`."""
+
+
+# SQLite says it in words; PostgreSQL with its SQLSTATE (undefined_table, undefined_column)
+_MISSING_SCHEMA_WORDS = ("no such table", "no such column")
+_MISSING_SCHEMA_STATES = ("42P01", "42703")
+
+
+def lacks_schema(exc: BaseException) -> bool:
+    """Whether the database answered that a table or column does not exist."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) in _MISSING_SCHEMA_STATES:
+        return True
+    text = str(orig).lower()
+    return type(orig).__name__ == "OperationalError" and any(
+        words in text for words in _MISSING_SCHEMA_WORDS
+    )
+
+
 # when (time.monotonic()) this process last found the database unreachable
 _last_unavailable_at: float | None = None
 
@@ -195,10 +217,13 @@ _sqlite_writer = threading.RLock()
 @contextmanager
 def _translated(url: str) -> Iterator[None]:
     """Driver errors that say the database cannot be reached become
-    :class:`DatabaseUnavailable`; every other error passes unchanged."""
+    :class:`DatabaseUnavailable`, those saying a table or column is missing
+    :class:`SchemaOutOfDate`; every other error passes unchanged."""
     try:
         yield
     except (DBAPIError, DisconnectionError) as exc:
+        if lacks_schema(exc):
+            raise SchemaOutOfDate(str(getattr(exc, "orig", None) or exc)) from exc
         if not is_unavailable(exc, url.startswith("sqlite")):
             raise
         raise unavailable(exc) from exc

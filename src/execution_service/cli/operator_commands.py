@@ -1,9 +1,9 @@
-"""The ``execution-service`` command: api, worker, migrate, keys, owners, demo, bench."""
+"""The operator's commands of ``execution-service``: api, worker, migrate, keys, owners,
+demo and bench (the ones that run the service's processes or touch its database)."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import subprocess
@@ -14,13 +14,34 @@ from types import FrameType
 
 from execution_service.config import get_settings
 
+IN_PROCESS_BROKERS = ("memory", "prioritymemory")
+
+
+def in_process_broker(url: str) -> bool:
+    """Whether ``url`` names a broker that lives inside one process (kombu's memory
+    transports): no worker in another process can ever read its messages."""
+    return url.partition("://")[0].lower() in IN_PROCESS_BROKERS
+
+
+API_ALONE_REFUSED = """\
+execution-service api: the broker is in-process (EXEC_BROKER_URL={url}), so no worker
+could take this API's executions: they would stay queued for ever. Run instead:
+
+  execution-service serve      # the API, its worker and SQLite in one process
+
+or set EXEC_BROKER_URL to a Redis URL and run `execution-service worker` beside the API."""
+
 
 def _api(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if in_process_broker(settings.broker_url):
+        print(API_ALONE_REFUSED.format(url=settings.broker_url), file=sys.stderr)
+        return 2
+
     import uvicorn
 
     from execution_service.api.app import create_app
 
-    settings = get_settings()
     workers = args.workers or settings.api_workers
     # The GIL is handed between threads every 5 ms by default: a status read arriving
     # while the admission thread publishes a batch would wait that long for each of its
@@ -185,12 +206,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _checkout() -> Path | None:
     """The repository this package is installed from (editable), when ``bench/`` is in it."""
-    root = Path(__file__).resolve().parents[2]  # <root>/src/execution_service/cli.py
+    root = Path(__file__).resolve().parents[3]  # <root>/src/execution_service/cli/<this>.py
     found = (root / "bench" / "__main__.py").is_file() and (root / "src").is_dir()
     return root if found else None
 
 
-def _bench(argv: list[str]) -> int:
+def run_bench(argv: list[str]) -> int:
     """``python -m bench <argv>`` from the checkout, its own flags and ``--help`` included.
 
     The benchmark is not part of the wheel (it lives in ``bench/`` beside ``src/``), and
@@ -224,16 +245,13 @@ def _bench(argv: list[str]) -> int:
             signal.signal(signum, handler)
 
 
-def main(argv: list[str] | None = None) -> int:
-    given = sys.argv[1:] if argv is None else argv
-    if given[:1] == ["bench"]:
-        return _bench(given[1:])  # every flag, --help too, is the benchmark's
-    parser = argparse.ArgumentParser(prog="execution-service", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    api = sub.add_parser("api", help="serve the HTTP API")
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The operator's subcommands, each with its handler (``args.handler``)."""
+    api = sub.add_parser("api", help="serve the HTTP API (a worker runs apart: `worker`)")
     api.add_argument("--host")
     api.add_argument("--port", type=int)
     api.add_argument("--workers", type=int, help="API processes (EXEC_API_WORKERS, default 1)")
+    api.set_defaults(handler=_api)
     worker = sub.add_parser(
         "worker",
         help="run a Celery worker (extra arguments go to `celery worker`)",
@@ -242,11 +260,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.add_argument("--concurrency", type=int, help="pool size (EXEC_WORKER_CONCURRENCY)")
     worker.add_argument("--pool", help="prefork, threads, solo... (EXEC_WORKER_POOL)")
+    worker.set_defaults(handler=_worker, takes_extra=True)
     migrate = sub.add_parser("migrate", help="bring the database to the latest schema")
     migrate.add_argument(
         "--check", action="store_true", help="fail if models and migrations differ"
     )
+    migrate.set_defaults(handler=_migrate)
     keys = sub.add_parser("keys", help="make, list and revoke API keys")
+    keys.set_defaults(handler=_keys)
     keys_sub = keys.add_subparsers(dest="action", required=True)
     create = keys_sub.add_parser("create", help="make a key for an owner; prints it once")
     create.add_argument("--owner", required=True, type=_owner_name)
@@ -257,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     owners = sub.add_parser("owners", help="the owners and their limits")
+    owners.set_defaults(handler=_owners)
     owners_sub = owners.add_subparsers(dest="action", required=True)
     owners_sub.add_parser("list", help="every owner and its limit of active executions")
     secret = owners_sub.add_parser(
@@ -277,26 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run a scripted demo crew on the embedded stack")
     demo.add_argument("--topic", default="octopuses")
     demo.add_argument("--data-dir")
+    demo.set_defaults(handler=_demo, quiet_logs=True)
     # listed for --help only: main() hands `bench ...` to the benchmark before parsing
     sub.add_parser(
         "bench",
         help="benchmark the service against raw Celery, from a checkout (python -m bench)",
     )
-    args, extra = parser.parse_known_args(argv)
-    try:
-        settings = get_settings()
-    except ValueError as exc:  # pydantic's ValidationError: a setting the service refuses
-        print(f"execution-service: the settings are refused:\n{exc}", file=sys.stderr)
-        return 2
-    level = "WARNING" if args.command == "demo" else settings.log_level
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
-    if args.command == "worker":
-        return _worker(args, extra)
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    handlers = {"api": _api, "migrate": _migrate, "keys": _keys, "owners": _owners, "demo": _demo}
-    return handlers[args.command](args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
