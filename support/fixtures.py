@@ -175,7 +175,23 @@ def schema_behind(context: Any) -> Iterator[SchemaBehind]:
         behind.end()
 
 
+@fixture
+def command_line(context: Any) -> Iterator[Any]:
+    """``@fixture.command_line`` (``features/command_line.feature``): the engineer's
+    workspace (``context.command_line``, ``support/command_line.py``): a folder for graph
+    files and data folders, and the processes started there, all gone at the end."""
+    from .command_line import CommandLine
+
+    workspace = CommandLine()
+    context.command_line = workspace
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
 FIXTURES: dict[str, Callable[..., Any]] = {
+    "fixture.command_line": command_line,
     "fixture.fake_model_provider": fake_model_provider,
     "fixture.key_listener": key_listener,
     "fixture.database_outage": database_outage,
