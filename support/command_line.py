@@ -253,10 +253,10 @@ def watch_ended(w: World, outcome: str, code: int) -> None:
     assert_that(EXIT[outcome], equal_to(code), f"the exit code of {outcome} (README)")
     watch: subprocess.Popen[str] = w.before["watch"]
     try:
-        out, err = watch.communicate(timeout=30)
+        _, err = watch.communicate(timeout=30)
     except subprocess.TimeoutExpired:
         watch.kill()
-        out, err = watch.communicate()
+        _, err = watch.communicate()
         raise AssertionError(f"the watch did not end within 30 s:\n{err}") from None
     assert_that(watch.returncode, equal_to(code), err)
     assert_that(err, contains_string("cancelled"))
