@@ -257,10 +257,15 @@ def test_following_reconnects_after_the_last_event_seen_until_the_final_one() ->
     )
     seen: list[str] = []
     told: list[str] = []
+
+    def on_event(event: ServerEvent) -> bool:
+        seen.append(event.name)
+        return event.name == "execution.completed"
+
     follow(
         client,  # type: ignore[arg-type]
         "e",
-        lambda event: seen.append(event.name) or event.name == "execution.completed",
+        on_event,
         on_reconnect=told.append,
         pause=lambda _: None,
     )
