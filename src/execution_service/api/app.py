@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from execution_service import __version__
 from execution_service.api import error_handlers, openapi, routes
 from execution_service.api.limits import BodyLimit
-from execution_service.api.schema_middleware import SchemaCheck
+from execution_service.api.schema_check import schema_at_head
 from execution_service.config import get_settings
 from execution_service.service.schema_gate import SchemaGate
 
@@ -22,7 +22,7 @@ def create_app() -> FastAPI:
     openapi.install(app)
     app.add_middleware(BodyLimit, limit=get_settings().max_body_bytes)
     # a database not migrated: 503 SCHEMA_NOT_MIGRATED naming `execution-service migrate`
-    app.add_middleware(SchemaCheck, gate=SchemaGate(get_settings().readiness_cache_seconds))
+    app.state.schema_gate = SchemaGate(get_settings().readiness_cache_seconds)
     app.include_router(routes.health)
-    app.include_router(routes.router)
+    app.include_router(routes.router, dependencies=[Depends(schema_at_head)])
     return app
