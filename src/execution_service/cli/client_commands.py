@@ -17,7 +17,7 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from execution_service.cli.api_client import (
     DEFAULT_URL,
@@ -29,7 +29,9 @@ from execution_service.cli.api_client import (
     follow,
 )
 from execution_service.cli.outcomes import FINAL_STATUSES, ExitCode, exit_code_of
-from execution_service.cli.watch_display import Display, make_display
+
+if TYPE_CHECKING:
+    from execution_service.cli.watch_display import Display
 
 PRIORITIES = ("low", "normal", "high", "critical")
 STATUSES = ("queued", "running", "retrying", "completed", "failed", "cancelled", "timed_out")
@@ -136,8 +138,11 @@ def format_stats(stats: dict[str, Any]) -> list[str]:
         f"completed last minute  {stats['completed_last_minute']}",
         f"failed last minute     {stats['failed_last_minute']}",
     ]
-    for name, count in sorted((stats.get("by_status") or {}).items()):
-        lines.append(f"  {name:<20} {count}")
+    by_status = stats.get("by_status") or {}
+    if by_status:
+        lines.append(
+            "by status              " + ", ".join(f"{n} {c}" for n, c in by_status.items())
+        )
     for breaker in stats.get("circuit_breakers") or []:
         lines.append(f"circuit {breaker.get('name')}: {breaker.get('state')}")
     return lines
@@ -194,10 +199,14 @@ def _queue(args: argparse.Namespace) -> int:
 def watch_execution(
     client: ApiClient,
     execution_id: str,
-    display_for: Callable[[str], Display] = make_display,
+    display_for: Callable[[str], Display] | None = None,
 ) -> int:
-    """Follow the execution's event stream to its final status, showing it; the exit
-    code says how it ended."""
+    """Follow the execution's event stream to its final status, showing it (by default
+    a bar on a terminal, plain lines elsewhere); the exit code says how it ended."""
+    if display_for is None:
+        from execution_service.cli.watch_display import make_display  # rich: only to watch
+
+        display_for = make_display
     final: dict[str, Any] = {}
     display = display_for(execution_id)
 

@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 from types import FrameType
 
-from execution_service.config import get_settings
+# the settings are imported by each command that needs them: the client commands share
+# this parser and should not pay for loading them
 
 IN_PROCESS_BROKERS = ("memory", "prioritymemory")
 
@@ -33,6 +34,8 @@ or set EXEC_BROKER_URL to a Redis URL and run `execution-service worker` beside 
 
 
 def _api(args: argparse.Namespace) -> int:
+    from execution_service.config import get_settings
+
     settings = get_settings()
     if in_process_broker(settings.broker_url):
         print(API_ALONE_REFUSED.format(url=settings.broker_url), file=sys.stderr)
@@ -84,6 +87,7 @@ def _worker(args: argparse.Namespace, extra: list[str]) -> int:
 
     See ``WORKER_HELP`` (``execution-service worker --help``) for the exact command.
     """
+    from execution_service.config import get_settings
     from execution_service.worker.app import app
 
     settings = get_settings()
@@ -106,6 +110,7 @@ def _worker(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from execution_service.config import get_settings
     from execution_service.store.migrate import check, upgrade
 
     url = get_settings().database_url
@@ -158,6 +163,7 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _owners(args: argparse.Namespace) -> int:
     """List the owners; set an owner's own limit of active executions."""
+    from execution_service.config import get_settings
     from execution_service.store import api_keys
 
     if args.action == "list":
