@@ -33,6 +33,7 @@ from execution_service.errors.codes import ErrorCode
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 from execution_service.status import Status
+from execution_service.usage import Budget
 
 # --- the error envelope -------------------------------------------------------------
 
@@ -81,6 +82,35 @@ class ExecutionError(BaseModel):
     retry_after_seconds: float | None
 
 
+class TokenCounts(BaseModel):
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
+    model_calls: int = Field(ge=0)
+
+
+class EstimatedCost(BaseModel):
+    amount: float = Field(ge=0, description="From the operator's price table (EXEC_MODEL_PRICES).")
+    currency: str
+
+
+class UsageTotal(TokenCounts):
+    estimated_cost: EstimatedCost | None = Field(
+        default=None,
+        description="Absent unless every model used has a price in the operator's table.",
+    )
+
+
+class Usage(UsageTotal):
+    """What the execution's model calls used, every attempt together."""
+
+    by_task: dict[str, TokenCounts]
+    by_agent: dict[str, TokenCounts]
+    by_model: dict[str, TokenCounts] = Field(
+        description="By model, named as the graph names it (else as its library does)."
+    )
+
+
 class Execution(BaseModel):
     id: str = Field(description="The execution's id (a UUID).")
     graph_id: str
@@ -103,10 +133,19 @@ class Execution(BaseModel):
     deadline_at: str | None = Field(description=_WHEN)
     queue_deadline_at: str | None = Field(description=_WHEN)
     stopped_at: str | None = Field(description=_WHEN)
+    usage: Usage
+    budget: Budget | None = Field(
+        description="Its budget: the graph's settings.budget and the request's budget, "
+        "the smaller of each field; null: none."
+    )
+
+
+class ListedExecution(Execution):
+    usage: UsageTotal  # type: ignore[assignment]
 
 
 class ExecutionPage(BaseModel):
-    items: list[Execution] = Field(description="Newest first.")
+    items: list[ListedExecution] = Field(description="Newest first; usage as a total.")
     next_cursor: str | None = Field(description="The next page's cursor; null on the last.")
 
 
@@ -183,6 +222,9 @@ class QueueStats(BaseModel):
     worker_slots: int
     completed_last_minute: int
     failed_last_minute: int
+    tokens_last_minute: int = Field(
+        ge=0, description="Tokens your executions' model calls used in the last minute."
+    )
     circuit_breakers: list[CircuitBreaker]
     queued: int
     running: int
