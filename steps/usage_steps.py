@@ -81,3 +81,23 @@ def step_queue_bad(context, model, budget):
 @when("I create a crew on the {model} model with the budget {budget}")
 def step_create_bad(context, model, budget):
     usage.create_graph_with_bad_budget(context.world, budget, model)
+
+
+@given("the crew's budget is {budget}")
+def step_crew_budget(context, budget):
+    usage.crew_budget(context.world, budget)
+
+
+@then(
+    "its usage counts every request the model provider answered, at {prompt:d} prompt and "
+    "{completion:d} completion tokens each"
+)
+def step_counts_every_request(context, prompt, completion):
+    usage.counts_every_request(context.world, context.world.model_provider, prompt, completion)
+
+
+@then(
+    'its usage is under the model the crew names, "{model}", with an estimated cost in {currency}'
+)
+def step_under_model(context, model, currency):
+    usage.under_model(context.world, model, currency)

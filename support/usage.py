@@ -28,21 +28,26 @@ from hamcrest import (
 )
 
 from .builders.scripted import crew_script, failure, task_script
+from .faults.fake_llm import MODEL, FakeLLM
 from .world import World
 
 PRICED_MODEL = "scripted-small"
 UNPRICED_MODEL = "scripted-unpriced"
 PRICES: dict[str, Any] = {
     "currency": "EUR",
-    "models": {PRICED_MODEL: {"prompt": 2.0, "completion": 10.0}},
+    "models": {
+        PRICED_MODEL: {"prompt": 2.0, "completion": 10.0},
+        f"openai/{MODEL}": {"prompt": 1.0, "completion": 4.0},  # the fake provider's
+    },
 }
-"""The price table both stacks run with (the @crewai features add the fake model's)."""
+"""The price table both stacks run with."""
 
-_BUDGET = re.compile(r"with a budget of at most ([0-9.]+) (total tokens|model calls|in cost)")
+_BUDGET = re.compile(r"with a budget of at most ([0-9.]+) (total tokens|model calls?|in cost)")
 _FAILS = re.compile(r"whose task (\d+) fails transiently at its call (\d+) on the first attempt")
 _BUDGET_FIELDS = {
     "total tokens": "max_total_tokens",
     "model calls": "max_model_calls",
+    "model call": "max_model_calls",
     "in cost": "max_cost",
 }
 
@@ -210,3 +215,29 @@ def create_graph_with_bad_budget(w: World, budget: str, model: str) -> None:
     definition["settings"]["budget"] = json.loads(budget)
     w.snapshot()
     w.response = w.api.raw("POST", "/api/v1/graphs", json=definition)
+
+
+# -- real crewai crews (the fake model provider reports 10 prompt and 5 completion tokens) ---
+
+
+def crew_budget(w: World, text: str) -> None:
+    """The scenario's crew, with ``settings.budget`` of ``text`` (``at most 1 model call``)."""
+    definition = dict(w.the_graph()["definition"])
+    definition["settings"] = {**definition.get("settings", {}), "budget": budget_of(text)}
+    w.graph = w.api.create_graph(definition)
+
+
+def counts_every_request(w: World, provider: FakeLLM, prompt: int, completion: int) -> None:
+    """The execution's usage is the provider's answers, each of ``prompt`` and
+    ``completion`` tokens, counted once."""
+    answered = len(provider.chat_requests())
+    usage = w.api.execution(w.focus()["id"])["usage"]
+    assert_that(answered, greater_than_or_equal_to(1))
+    assert_that(usage, has_entries(_counts(prompt * answered, completion * answered, answered)))
+
+
+def under_model(w: World, model: str, currency: str) -> None:
+    usage = w.api.execution(w.focus()["id"])["usage"]
+    assert_that(sorted(usage["by_model"]), equal_to([model]))
+    assert_that(usage["by_model"][model]["model_calls"], equal_to(usage["model_calls"]))
+    assert_that(usage["estimated_cost"]["currency"], equal_to(currency))
