@@ -18,6 +18,13 @@ Feature: What a real CrewAI crew's model calls used, and a budget that stops it
     And each task and each agent used 15 tokens in 1 model calls
     And its usage is under the model the crew names, "openai/gpt-4o-mini", with an estimated cost in EUR
 
+  Scenario: A manager's model calls count towards the execution's usage
+    Given the crew is run by a manager who hands the tasks to its agents
+    And the model provider has the manager hand the research to the researcher
+    When I queue an execution of the graph about "octopuses"
+    Then the execution completes within 20 seconds
+    And its usage counts every request the model provider answered, at 10 prompt and 5 completion tokens each
+
   Scenario Outline: A budget of <budget> stops the crew before its next model call
     Given the crew's budget is <budget>
     When I queue an execution of the graph about "octopuses"
