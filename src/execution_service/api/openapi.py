@@ -522,6 +522,24 @@ def _operator_choices(schemas: dict[str, Any], settings: Settings) -> None:
         schemas.pop("ScriptFailure", None)
 
 
+def _cost_limit(budget: dict[str, Any], settings: Settings) -> None:
+    """A budget's ``max_cost`` as the operator's price table allows it: without prices
+    there is none (a cost cannot be estimated, so it is refused); with them, the models
+    priced are named (every model a graph uses must be one of them)."""
+    for branch in budget.get("anyOf", [budget]):
+        properties = branch.get("properties", {})
+        if "max_cost" not in properties:
+            continue
+        prices = settings.model_prices
+        if not prices.models:
+            properties.pop("max_cost")
+            continue
+        properties["max_cost"]["description"] = (
+            f"At most this estimated cost, in {prices.currency}; every model the graph "
+            f"uses must have a price (EXEC_MODEL_PRICES): {', '.join(sorted(prices.models))}."
+        )
+
+
 def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """``document`` (FastAPI's) with the shared answers and the settings' limits; a new
     document, the one given is not changed."""
@@ -553,6 +571,8 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         for name in ("timeout_seconds", "queue_timeout_seconds"):
             for branch in _number_branches(properties[name]):
                 branch["maximum"] = settings.max_timeout_seconds
+        if "budget" in properties:
+            _cost_limit(properties["budget"], settings)
         inputs = properties["inputs"]
         inputs["x-max-bytes"] = settings.max_inputs_bytes
         inputs["description"] = (
@@ -574,6 +594,8 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 branch["maximum"] = settings.max_wait_seconds
     schemas = document.get("components", {}).get("schemas", {})
     _operator_choices(schemas, settings)
+    if "Budget" in schemas:
+        _cost_limit(schemas["Budget"], settings)
     if "HTTPValidationError" not in str(document.get("paths")):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
