@@ -12,7 +12,7 @@ from execution_service.priorities import Priority
 from execution_service.service.access import Principal
 from execution_service.service.refusals import Forbidden, NotFound
 from execution_service.status import Status
-from execution_service.store import queue_counts, usage_records, worker_presence
+from execution_service.store import queue_counts, worker_presence
 from execution_service.store.models import utcnow
 
 
@@ -45,8 +45,7 @@ def reset_circuit_breaker(name: str, caller: Principal) -> None:
 def queue_stats(caller: Principal) -> dict[str, Any]:
     """The caller's executions, counted; the workers and circuits (shared by everyone)."""
     settings = get_settings()
-    since = utcnow() - timedelta(minutes=1)
-    counts = queue_counts.queue_counts(caller.owner, since=since)
+    counts = queue_counts.queue_counts(caller.owner, since=utcnow() - timedelta(minutes=1))
     oldest = counts.oldest_queued_at
     age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
     online, slots = worker_presence.online(within=max(5.0, 5 * settings.reaper_interval))
@@ -56,7 +55,7 @@ def queue_stats(caller: Principal) -> dict[str, Any]:
         "worker_slots": slots,
         "completed_last_minute": counts.finished_since.get(Status.COMPLETED.value, 0),
         "failed_last_minute": counts.finished_since.get(Status.FAILED.value, 0),
-        "tokens_last_minute": usage_records.tokens_since(caller.owner, since),
+        "tokens_last_minute": counts.tokens_since,
         "circuit_breakers": circuit_breakers(),
         "queued": by_status.get(Status.QUEUED.value, 0),
         "running": by_status.get(Status.RUNNING.value, 0),

@@ -15,9 +15,9 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, literal, select
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, literal, select
 
-from execution_service.store.engine import read_scope, session_scope
+from execution_service.store.engine import session_scope
 from execution_service.store.models import Execution, UsageRecord
 
 KEEP_SECONDS = 300.0
@@ -41,15 +41,12 @@ def record(conn: Any, execution_id: uuid.UUID, at: datetime, tokens: int) -> Non
     conn.execute(_RECORD, {"execution_id": execution_id, "at": at, "tokens": tokens})
 
 
-def tokens_since(owner: str, since: datetime) -> int:
-    """The tokens the owner's executions used at or after ``since``."""
-    with read_scope() as session:
-        found = session.execute(
-            select(func.coalesce(func.sum(_RECORDS.c.tokens), 0)).where(
-                _RECORDS.c.owner == owner, _RECORDS.c.at >= since
-            )
-        ).scalar_one()
-    return int(found)
+def tokens_since(owner: str, since: datetime) -> Select[Any]:
+    """The statement: the tokens the owner's executions used at or after ``since`` (read
+    with the queue statistics' other counts, ``store/queue_counts.py``)."""
+    return select(func.coalesce(func.sum(_RECORDS.c.tokens), 0)).where(
+        _RECORDS.c.owner == owner, _RECORDS.c.at >= since
+    )
 
 
 def forget_usage_records(before: datetime, limit: int = 10_000) -> int:
