@@ -115,9 +115,8 @@ class Usage:
             "by_agent": {k: v.document() for k, v in self.by_agent.items()},
             "by_model": {k: v.document() for k, v in self.by_model.items()},
         }
-        cost = prices.cost(self) if prices is not None else None
-        if cost is not None:
-            doc["estimated_cost"] = {"amount": cost, "currency": prices.currency}  # type: ignore[union-attr]
+        if prices is not None and (cost := prices.cost(self)) is not None:
+            doc["estimated_cost"] = {"amount": cost, "currency": prices.currency}
         return doc
 
     @classmethod

@@ -111,7 +111,7 @@ class Usage(UsageTotal):
     )
 
 
-class Execution(BaseModel):
+class _ExecutionColumns(BaseModel):
     id: str = Field(description="The execution's id (a UUID).")
     graph_id: str
     status: Status
@@ -133,15 +133,18 @@ class Execution(BaseModel):
     deadline_at: str | None = Field(description=_WHEN)
     queue_deadline_at: str | None = Field(description=_WHEN)
     stopped_at: str | None = Field(description=_WHEN)
-    usage: Usage
     budget: Budget | None = Field(
         description="Its budget: the graph's settings.budget and the request's budget, "
         "the smaller of each field; null: none."
     )
 
 
-class ListedExecution(Execution):
-    usage: UsageTotal  # type: ignore[assignment]
+class Execution(_ExecutionColumns):
+    usage: Usage
+
+
+class ListedExecution(_ExecutionColumns):
+    usage: UsageTotal
 
 
 class ExecutionPage(BaseModel):
