@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.accounting:
+        from bench.accounting import main as accounting
+
+        return accounting()
     logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s %(message)s")
     return run(from_args(args))
 

@@ -53,6 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = BenchOptions()
     add = parser.add_argument
     add("--quick", action="store_true", help="small counts: a run of about a minute")
+    add(
+        "--accounting",
+        action="store_true",
+        help="only the worker's usage accounting per model call (no stack, seconds)",
+    )
     add("--postgres", default=d.postgres, help="PostgreSQL server (a fresh database is made)")
     add("--redis", default=d.redis, help="Redis server (a free database number is claimed)")
     add("--workers", type=int, default=d.workers, help="worker processes")

@@ -15,6 +15,7 @@ from typing import Any
 
 from .builders.graph_definitions import PROVIDER
 from .faults.fake_llm import KEY_ENV, MISSING_KEY_ENV, WRONG_KEY_ENV, refused_url, reserve_endpoint
+from .usage import PRICES
 
 PROVIDER_POLICY: dict[str, Any] = {
     "endpoints": {
@@ -30,6 +31,8 @@ OVERRIDES: dict[str, Any] = {
     "default_runner": "scripted",  # graphs without a "runner" run the scripted crew
     "scripted_runner_enabled": True,
     "provider_policy": PROVIDER_POLICY,
+    # the prices of the suite's models (support/usage.py): estimated costs and budgets
+    "model_prices": PRICES,
     "stop_check_interval": 0.02,
     "stop_grace_seconds": 0.3,
     "heartbeat_interval": 0.5,

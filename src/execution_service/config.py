@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from execution_service.provider_policy import ProviderPolicy
+from execution_service.usage import PriceTable
 
 
 def _default_database_url() -> str:
@@ -39,6 +40,14 @@ class Settings(BaseSettings):
     ``scripted_runner_enabled`` (``EXEC_SCRIPTED_RUNNER_ENABLED``, default false): only
     then may a graph name ``"runner": "scripted"`` or carry a ``script``, and only then
     may ``default_runner`` be ``"scripted"`` (otherwise the settings are refused at start).
+
+    ``model_prices`` (``EXEC_MODEL_PRICES``, JSON) is the operator's price table: per model
+    the price per million prompt and completion tokens, in one currency (``usage.py``)::
+
+        EXEC_MODEL_PRICES='{"currency": "USD",
+                            "models": {"openai/gpt-4o-mini": {"prompt": 0.15, "completion": 0.6}}}'
+
+    Default: no prices (no estimated cost, and a budget's ``max_cost`` is refused).
     """
 
     model_config = SettingsConfigDict(env_prefix="EXEC_", extra="ignore")
@@ -61,6 +70,8 @@ class Settings(BaseSettings):
     scripted_runner_enabled: bool = False
     # which model endpoints the workers' keys may go to (see the docstring)
     provider_policy: ProviderPolicy = Field(default_factory=ProviderPolicy)
+    # the operator's prices per model, for estimated costs and budgets (see the docstring)
+    model_prices: PriceTable = Field(default_factory=PriceTable)
     # where crewai keeps its files (HOME, XDG_DATA_HOME and CREWAI_STORAGE_DIR point here
     # in a worker); default: <temp folder>/crew-execution-<uid>/crewai
     crewai_home: str | None = None

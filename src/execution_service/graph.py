@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from execution_service.crews.scripted.script import NUMBER_ONLY, CrewScript, Integer, storable
 from execution_service.crews.tools import TOOLS, unknown_tools
+from execution_service.usage import Budget
 from execution_service.webhook_policy import (
     EVENTS,
     MAX_URL_LENGTH,
@@ -156,6 +157,8 @@ class GraphSettings(_Strict):
     tool_failures: Literal["ignore", "warn", "raise"] | None = None
     # the webhooks of the graph's executions queued without webhooks of their own
     webhooks: Webhooks | None = None
+    # what each execution may spend on model calls (a queue request's budget may lower it)
+    budget: Budget | None = None
 
 
 class GraphSpec(_Strict):

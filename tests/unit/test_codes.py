@@ -50,6 +50,7 @@ EXPECTED: dict[ErrorCode, tuple[Category, bool]] = {
     ErrorCode.QUEUE_TIMEOUT: (Category.TIMEOUT, False),
     ErrorCode.WORKER_LOST: (T, True),
     ErrorCode.EXECUTION_CANCELLED: (Category.CANCELLED, False),
+    ErrorCode.BUDGET_EXCEEDED: (P, False),
     ErrorCode.BROKER_UNAVAILABLE: (T, True),
 }
 

@@ -48,7 +48,7 @@ def _execution(status: str) -> Any:
             "timeout_seconds", "current_task", "progress_message", "error_code",
             "error_category", "error_message", "error_retryable", "error_details", "worker",
             "started_at", "finished_at", "heartbeat_at", "deadline_at", "queue_deadline_at",
-            "stopped_at", "user_metadata",
+            "stopped_at", "user_metadata", "usage", "budget",
         ]
     )  # fmt: skip
     return SimpleNamespace(

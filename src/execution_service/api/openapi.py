@@ -33,6 +33,7 @@ from execution_service.errors.codes import ErrorCode
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, KEY_PATTERN, MAX_KEY_LENGTH
 from execution_service.status import Status
+from execution_service.usage import Budget
 
 # --- the error envelope -------------------------------------------------------------
 
@@ -81,7 +82,36 @@ class ExecutionError(BaseModel):
     retry_after_seconds: float | None
 
 
-class Execution(BaseModel):
+class TokenCounts(BaseModel):
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    total_tokens: int = Field(ge=0)
+    model_calls: int = Field(ge=0)
+
+
+class EstimatedCost(BaseModel):
+    amount: float = Field(ge=0, description="From the operator's price table (EXEC_MODEL_PRICES).")
+    currency: str
+
+
+class UsageTotal(TokenCounts):
+    estimated_cost: EstimatedCost | None = Field(
+        default=None,
+        description="Absent unless every model used has a price in the operator's table.",
+    )
+
+
+class Usage(UsageTotal):
+    """What the execution's model calls used, every attempt together."""
+
+    by_task: dict[str, TokenCounts]
+    by_agent: dict[str, TokenCounts]
+    by_model: dict[str, TokenCounts] = Field(
+        description="By model, named as the graph names it (else as its library does)."
+    )
+
+
+class _ExecutionColumns(BaseModel):
     id: str = Field(description="The execution's id (a UUID).")
     graph_id: str
     status: Status
@@ -103,10 +133,22 @@ class Execution(BaseModel):
     deadline_at: str | None = Field(description=_WHEN)
     queue_deadline_at: str | None = Field(description=_WHEN)
     stopped_at: str | None = Field(description=_WHEN)
+    budget: Budget | None = Field(
+        description="Its budget: the graph's settings.budget and the request's budget, "
+        "the smaller of each field; null: none."
+    )
+
+
+class Execution(_ExecutionColumns):
+    usage: Usage
+
+
+class ListedExecution(_ExecutionColumns):
+    usage: UsageTotal
 
 
 class ExecutionPage(BaseModel):
-    items: list[Execution] = Field(description="Newest first.")
+    items: list[ListedExecution] = Field(description="Newest first; usage as a total.")
     next_cursor: str | None = Field(description="The next page's cursor; null on the last.")
 
 
@@ -183,6 +225,9 @@ class QueueStats(BaseModel):
     worker_slots: int
     completed_last_minute: int
     failed_last_minute: int
+    tokens_last_minute: int = Field(
+        ge=0, description="Tokens your executions' model calls used in the last minute."
+    )
     circuit_breakers: list[CircuitBreaker]
     queued: int
     running: int
@@ -481,6 +526,24 @@ def _operator_choices(schemas: dict[str, Any], settings: Settings) -> None:
         schemas.pop("ScriptFailure", None)
 
 
+def _cost_limit(budget: dict[str, Any], settings: Settings) -> None:
+    """A budget's ``max_cost`` as the operator's price table allows it: without prices
+    there is none (a cost cannot be estimated, so it is refused); with them, the models
+    priced are named (every model a graph uses must be one of them)."""
+    for branch in budget.get("anyOf", [budget]):
+        properties = branch.get("properties", {})
+        if "max_cost" not in properties:
+            continue
+        prices = settings.model_prices
+        if not prices.models:
+            properties.pop("max_cost")
+            continue
+        properties["max_cost"]["description"] = (
+            f"At most this estimated cost, in {prices.currency}; every model the graph "
+            f"uses must have a price (EXEC_MODEL_PRICES): {', '.join(sorted(prices.models))}."
+        )
+
+
 def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """``document`` (FastAPI's) with the shared answers and the settings' limits; a new
     document, the one given is not changed."""
@@ -512,6 +575,8 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         for name in ("timeout_seconds", "queue_timeout_seconds"):
             for branch in _number_branches(properties[name]):
                 branch["maximum"] = settings.max_timeout_seconds
+        if "budget" in properties:
+            _cost_limit(properties["budget"], settings)
         inputs = properties["inputs"]
         inputs["x-max-bytes"] = settings.max_inputs_bytes
         inputs["description"] = (
@@ -533,6 +598,8 @@ def finish(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 branch["maximum"] = settings.max_wait_seconds
     schemas = document.get("components", {}).get("schemas", {})
     _operator_choices(schemas, settings)
+    if "Budget" in schemas:
+        _cost_limit(schemas["Budget"], settings)
     if "HTTPValidationError" not in str(document.get("paths")):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)

@@ -110,6 +110,7 @@ async def queue_execution(graph_id: uuid.UUID, http: Request, caller: Caller) ->
         metadata=request.metadata,
         idempotency_key=key,
         webhooks=request.webhooks,
+        budget=request.budget,
     )
     answer = await asyncio.wrap_future(get_admission().submit(order))
     # the same request again (its Idempotency-Key): the execution it made, as it is now

@@ -27,6 +27,7 @@ from execution_service.crews.scripted.script import Integer
 from execution_service.graph import MIN_TIMEOUT_SECONDS, Webhooks
 from execution_service.priorities import Priority
 from execution_service.service.idempotency import HEADER, key_problem
+from execution_service.usage import Budget
 
 
 def unstorable(value: Any, path: str = "inputs") -> str | None:
@@ -91,6 +92,9 @@ class QueueRequest(BaseModel):
     # where to deliver which events of this execution (instead of the graph's webhooks);
     # the operator's outbound policy is checked at admission (422 ``webhooks.<i>.url``)
     webhooks: Webhooks | None = None
+    # what this execution may spend on model calls; with the graph's settings.budget the
+    # smaller of each field counts
+    budget: Budget | None = None
 
     @field_validator("inputs")
     @classmethod

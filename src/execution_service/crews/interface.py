@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from execution_service.graph import GraphSpec
+from execution_service.usage import Ledger
 
 
 class StopRequested(Exception):
@@ -29,6 +30,10 @@ class RunContext:
     execution_id: uuid.UUID
     attempt: int
     spec: GraphSpec
+    # the usage of the execution's earlier attempts (a ``usage.Usage`` document) and its
+    # budget (``usage.Budget.limits``): the budget counts every attempt together
+    usage_before: dict[str, Any] | None = None
+    budget: dict[str, Any] | None = None
 
 
 current_run: ContextVar[RunContext | None] = ContextVar("current_run", default=None)
@@ -59,6 +64,9 @@ class RunHooks(Protocol):
     ) -> None: ...
 
     def should_stop(self) -> bool: ...
+
+    def usage_changed(self, ledger: Ledger) -> None:
+        """A model call was counted in ``ledger`` (written with the next progress)."""
 
 
 class Runner(Protocol):

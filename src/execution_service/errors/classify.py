@@ -15,6 +15,7 @@ from typing import Any
 
 from execution_service.errors.codes import ErrorCode, ErrorInfo, error_info
 from execution_service.errors.exceptions import (
+    BudgetExceeded,
     CircuitOpen,
     CrewFailure,
     CrewOutputInvalid,
@@ -107,6 +108,8 @@ def _specific(exc: BaseException) -> ErrorCode | None:
     text = str(exc).lower()
     if isinstance(exc, CircuitOpen):
         return ErrorCode.CIRCUIT_OPEN
+    if isinstance(exc, BudgetExceeded):
+        return ErrorCode.BUDGET_EXCEEDED
     if isinstance(exc, CrewOutputInvalid):
         return ErrorCode.CREW_OUTPUT_INVALID
     if isinstance(exc, ProviderKeyMissing):
@@ -233,7 +236,7 @@ def _generic(exc: BaseException) -> ErrorCode | None:
 
 def classify(exc: BaseException) -> ErrorInfo:
     """Turn an exception out of a crew into what users are told about it."""
-    task = exc.task if isinstance(exc, CrewFailure) else None
+    task = exc.task if isinstance(exc, CrewFailure | BudgetExceeded) else None
     chain = [e for e in _chain(exc) if not isinstance(e, CrewFailure)] or [exc]
     code: ErrorCode | None = None
     source = chain[0]
@@ -264,6 +267,8 @@ def classify(exc: BaseException) -> ErrorInfo:
     status = _status(source)
     if status is not None and code.startswith("PROVIDER"):
         notes.append(f"HTTP {status}")
+    if isinstance(source, BudgetExceeded):
+        notes.append(f"{source.limit} {source.allowed:g}")
     if task:
         notes.append(f"in {task}")
     message = f"{info.message.rstrip('.')} ({', '.join(notes)})." if notes else info.message

@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     QUEUE_TIMEOUT = "QUEUE_TIMEOUT"
     WORKER_LOST = "WORKER_LOST"
     EXECUTION_CANCELLED = "EXECUTION_CANCELLED"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
     BROKER_UNAVAILABLE = "BROKER_UNAVAILABLE"
     DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
     NOT_READY = "NOT_READY"
@@ -132,6 +133,11 @@ CODES: dict[ErrorCode, tuple[Category, bool, str]] = {
     ),
     ErrorCode.WORKER_LOST: (T, True, "The worker running the execution stopped unexpectedly."),
     ErrorCode.EXECUTION_CANCELLED: (Category.CANCELLED, False, "The execution was cancelled."),
+    ErrorCode.BUDGET_EXCEEDED: (
+        P,
+        False,
+        "The execution used up its budget; the crew was stopped before its next model call.",
+    ),
     ErrorCode.BROKER_UNAVAILABLE: (
         T,
         True,

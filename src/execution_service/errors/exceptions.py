@@ -37,3 +37,15 @@ class CircuitOpen(Exception):
         super().__init__(f"circuit {name} is open for {retry_in:.1f} s more")
         self.name = name
         self.retry_in = retry_in
+
+
+class BudgetExceeded(Exception):
+    """The execution's budget was used up: the crew was stopped before a model call.
+    ``limit`` names the budget's field, ``task`` the task it stopped in."""
+
+    def __init__(self, task: str | None, limit: str, used: float, allowed: float) -> None:
+        super().__init__(f"{limit}: {used:g} used of {allowed:g}")
+        self.task = task
+        self.limit = limit
+        self.used = used
+        self.allowed = allowed

@@ -51,6 +51,7 @@ from execution_service.service.idempotency import HEADER, request_digest
 from execution_service.service.refusals import (
     GraphNotFound,
     IdempotencyKeyReused,
+    InvalidRequest,
     QueueLimitReached,
     ServiceError,
 )
@@ -60,6 +61,7 @@ from execution_service.store import graph_rows, queueing
 from execution_service.store import redispatch as waiting
 from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.models import utcnow
+from execution_service.usage import Budget, budget_refusals, combined
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ class QueueOrder:
     idempotency_key: str | None = None
     # the request's webhooks (None: the graph's, if it has any)
     webhooks: list[WebhookSpec] | None = None
+    # the request's budget (with the graph's, the smaller of each field counts)
+    budget: Budget | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,25 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
         "user_metadata": order.metadata or None,
         "webhooks": _webhooks(order, spec),
         "webhooks_announced_at": None,
+        "budget": _budget(order, spec),
     }
+
+
+def _budget(order: QueueOrder, spec: GraphSpec) -> dict[str, Any] | None:
+    """The execution's budget: the graph's and the request's, the smaller of each."""
+    budget = combined(spec.settings.budget, order.budget)
+    return budget.limits() if budget is not None else None
+
+
+def _budget_refused(order: QueueOrder, spec: GraphSpec) -> InvalidRequest | None:
+    """A request's ``max_cost`` needs a price for every model of the graph (422)."""
+    refused = budget_refusals(order.budget, spec, get_settings().model_prices, "budget.max_cost")
+    if not refused:
+        return None
+    return InvalidRequest(
+        "; ".join(f"{r.field}: {r.message}" for r in refused),
+        [{"field": r.field, "message": r.message} for r in refused],
+    )
 
 
 def _idempotency(order: QueueOrder) -> queueing.Idempotency | None:
@@ -148,6 +170,7 @@ def _idempotency(order: QueueOrder) -> queueing.Idempotency | None:
         order.timeout_seconds,
         order.queue_timeout_seconds,
         order.metadata,
+        order.budget.limits() if order.budget is not None else None,
     )
     return queueing.Idempotency(order.idempotency_key, digest)
 
@@ -199,6 +222,10 @@ def _record(
         if found is None or found.owner != order.owner:
             continue
         spec = found.spec
+        refused = _budget_refused(order, spec)
+        if refused is not None:
+            answers[index] = refused
+            continue
         limit = spec.settings.max_active_executions or settings.max_active_per_graph
         candidates.append(
             queueing.Candidate(order.graph_id, _row(order, spec), limit, _idempotency(order))

@@ -90,7 +90,10 @@ def list_executions(
         metadata=metadata or {},
     )
     page, following = execution_reads.read_page(match, limit, after)
-    return {"items": [execution_view(row) for row in page], "next_cursor": following}
+    return {
+        "items": [execution_view(row, total_only=True) for row in page],
+        "next_cursor": following,
+    }
 
 
 MAX_BULK_CANCEL = 1000

@@ -7,12 +7,13 @@ from typing import Any
 
 from execution_service.config import get_settings
 from execution_service.graph import GraphSpec
-from execution_service.provider_policy import provider_refusals, scripted_refusals
+from execution_service.provider_policy import Refusal, provider_refusals, scripted_refusals
 from execution_service.service.access import Principal
 from execution_service.service.refusals import GraphNotFound, InvalidRequest
 from execution_service.service.views import graph_view
 from execution_service.service.webhooks import webhook_refusals
 from execution_service.store import graph_rows
+from execution_service.usage import budget_refusals
 
 
 def _not_found(graph_id: uuid.UUID) -> GraphNotFound:
@@ -26,6 +27,12 @@ def refuse_what_the_operator_forbids(spec: GraphSpec) -> None:
     refused = scripted_refusals(spec, settings.scripted_runner_enabled)
     refused += provider_refusals(settings.provider_policy, spec)
     refused += webhook_refusals(spec.settings.webhooks, "settings.webhooks")
+    refused += [
+        Refusal(r.field, r.message)
+        for r in budget_refusals(
+            spec.settings.budget, spec, settings.model_prices, "settings.budget.max_cost"
+        )
+    ]
     if refused:
         raise InvalidRequest(
             "; ".join(f"{r.field}: {r.message}" for r in refused),

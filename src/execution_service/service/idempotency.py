@@ -57,10 +57,11 @@ def request_digest(
     timeout_seconds: float | None,
     queue_timeout_seconds: float | None,
     metadata: dict[str, str] | None = None,
+    budget: dict[str, Any] | None = None,
 ) -> str:
     """The SHA-256 (hex) that identifies a parsed queue request of ``graph_id``. Metadata
-    counts only when there is some (a request without it has the digest it had before
-    metadata existed, so keys stored then still match)."""
+    and the budget count only when there are some (a request without them has the digest
+    it had before they existed, so keys stored then still match)."""
     request = {
         "graph_id": str(graph_id),
         "inputs": inputs,
@@ -72,4 +73,6 @@ def request_digest(
     }
     if metadata:
         request["metadata"] = metadata
+    if budget:
+        request["budget"] = {k: float(v) for k, v in budget.items()}
     return hashlib.sha256(canonical_json(request)).hexdigest()

@@ -55,6 +55,7 @@ def queue_stats(caller: Principal) -> dict[str, Any]:
         "worker_slots": slots,
         "completed_last_minute": counts.finished_since.get(Status.COMPLETED.value, 0),
         "failed_last_minute": counts.finished_since.get(Status.FAILED.value, 0),
+        "tokens_last_minute": counts.tokens_since,
         "circuit_breakers": circuit_breakers(),
         "queued": by_status.get(Status.QUEUED.value, 0),
         "running": by_status.get(Status.RUNNING.value, 0),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from execution_service.store.models import ExecutionEvent, Graph
+from execution_service.usage import Usage, summary
 
 
 class ExecutionColumns(Protocol):
@@ -67,6 +68,10 @@ class ExecutionColumns(Protocol):
     def stopped_at(self) -> datetime | None: ...
     @property
     def user_metadata(self) -> dict[str, Any] | None: ...
+    @property
+    def usage(self) -> dict[str, Any] | None: ...
+    @property
+    def budget(self) -> dict[str, Any] | None: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -82,9 +87,15 @@ def graph_view(graph: Graph) -> dict[str, Any]:
     }
 
 
-def execution_view(execution: ExecutionColumns) -> dict[str, Any]:
+def usage_view(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """An execution's usage as shown: its counts, by task, by agent and by model, and its
+    estimated cost when every model it used has a price (zeros before any call)."""
+    return doc if doc else Usage().document()
+
+
+def execution_view(execution: ExecutionColumns, *, total_only: bool = False) -> dict[str, Any]:
     """An execution's view, from its ORM object, a row of all its columns, or a
-    namespace of them."""
+    namespace of them; ``total_only``: its usage as a total (listings)."""
     error = None
     if execution.error_code is not None:
         details = execution.error_details or {}
@@ -123,6 +134,8 @@ def execution_view(execution: ExecutionColumns) -> dict[str, Any]:
         "deadline_at": _iso(execution.deadline_at),
         "queue_deadline_at": _iso(execution.queue_deadline_at),
         "stopped_at": _iso(execution.stopped_at),
+        "usage": summary(execution.usage) if total_only else usage_view(execution.usage),
+        "budget": execution.budget,
     }
 
 

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from execution_service.errors.codes import ErrorCode, ErrorInfo, error_info
 from execution_service.graph import GraphSpec
 from execution_service.status import Status
-from execution_service.store import graph_rows, transitions
+from execution_service.store import graph_rows, transitions, usage_records
 from execution_service.store.engine import (
     driver_statement,
     driver_write,
@@ -75,6 +75,10 @@ class Attempt:
     deadline: datetime | None
     # the execution's webhooks (None: none), so that its end is announced at once
     webhooks: list[dict[str, Any]] | None = None
+    # the usage of its earlier attempts (a usage.Usage document; None: no call yet) and
+    # its budget (usage.Budget.limits; None: none): the budget counts every attempt
+    usage: dict[str, Any] | None = None
+    budget: dict[str, Any] | None = None
 
 
 # The hot statements are built once: building and keying a statement costs more CPU
@@ -105,6 +109,8 @@ _START_READ = select(
     _C.inputs,
     _C.graph_id,
     _C.webhooks,
+    _C.usage,
+    _C.budget,
 ).where(_C.id == _ID)
 _STATUS_READ = select(_C.status, _C.attempt).where(_C.id == _ID)
 
@@ -160,9 +166,19 @@ def start_attempt(
             lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
         )
         if row is not None:
-            number, max_attempts, inputs, graph_id, deadline, webhooks = row
+            number, max_attempts, inputs, graph_id, deadline, webhooks, usage, budget = row
             spec = graph_rows.spec_of(graph_id)
-            return Attempt(execution_id, number, max_attempts, spec, inputs, deadline, webhooks)
+            return Attempt(
+                execution_id,
+                number,
+                max_attempts,
+                spec,
+                inputs,
+                deadline,
+                webhooks,
+                usage,
+                budget,
+            )
     return _start_slowly(execution_id, worker, after_attempt)
 
 
@@ -219,6 +235,8 @@ def _start_statement(by_attempt: bool) -> Any:
             _C.graph_id,
             _C.deadline_at,
             _C.webhooks,
+            _C.usage,
+            _C.budget,
         )
         .cte("moved")
     )
@@ -245,6 +263,8 @@ def _start_statement(by_attempt: bool) -> Any:
         moved.c.graph_id,
         moved.c.deadline_at,
         moved.c.webhooks,
+        moved.c.usage,
+        moved.c.budget,
     ).add_cte(event)
 
 
@@ -310,7 +330,15 @@ def _start_slowly(
             return None
     spec = graph_rows.spec_of(row.graph_id)
     return Attempt(
-        execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline, row.webhooks
+        execution_id,
+        row.attempt + 1,
+        row.max_attempts,
+        spec,
+        row.inputs,
+        deadline,
+        row.webhooks,
+        row.usage,
+        row.budget,
     )
 
 
@@ -335,6 +363,17 @@ def _retry_due_in(session: Session, execution_id: uuid.UUID, now: datetime) -> f
 # --- while the crew runs -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UsageWrite:
+    """The usage to record with a write: the execution's document (every attempt), the
+    attempt's own (for the history row ending it), and the tokens not yet in
+    ``usage_records`` (for the queue statistics)."""
+
+    execution: dict[str, Any]
+    attempt: dict[str, Any]
+    new_tokens: int = 0
+
+
 def write_progress(
     attempt: Attempt,
     percent: float,
@@ -343,11 +382,13 @@ def write_progress(
     at: datetime,
     outputs: list[dict[str, Any]] | None = None,
     steps: list[Step] | None = None,
+    usage: UsageWrite | None = None,
 ) -> None:
     """Record the crew's progress (reported at ``at``, which is also its heartbeat) and,
-    when given, the outputs of the tasks it finished so far. Only while the attempt is
-    running, and never going down: a write carrying less than the row has changes nothing.
-    With ``steps`` (for the event stream) one transaction writes both, holding the row.
+    when given, the outputs of the tasks it finished so far and its usage. Only while the
+    attempt is running, and never going down: a write carrying less than the row has
+    changes nothing. With ``steps`` (for the event stream) or new tokens one transaction
+    writes them all, holding the row.
     """
     values: dict[str, Any] = {
         "progress_percent": percent,
@@ -357,15 +398,45 @@ def write_progress(
     }
     if outputs is not None:
         values["outputs"] = {"tasks": outputs}
+    if usage is not None:
+        values["usage"] = usage.execution
     params = {f"set_{key}": value for key, value in values.items()}
     statement = _progress_statement(tuple(sorted(values)))
-    if not steps:
+    new_tokens = usage.new_tokens if usage is not None else 0
+    if not steps and not new_tokens:
         write(lambda conn: conn.execute(statement, {**_running_params(attempt), **params}))
         return
     with session_scope() as session:
         conn = session.connection()
-        if _record_steps(conn, attempt, steps):
+        if not steps or _record_steps(conn, attempt, steps):
             conn.execute(statement, {**_running_params(attempt), **params})
+        if new_tokens:
+            usage_records.record(conn, attempt.execution_id, at, new_tokens)
+
+
+_USAGE_WRITE = (
+    update(_EXECUTIONS).where(_RUNNING).values(usage=bindparam("set_usage", type_=_C.usage.type))
+)
+
+
+def write_usage(attempt: Attempt, usage: UsageWrite, at: datetime) -> None:
+    """Record the usage alone (calls counted with no progress to write), while the
+    attempt is running."""
+    with session_scope() as session:
+        conn = session.connection()
+        conn.execute(_USAGE_WRITE, {**_running_params(attempt), "set_usage": usage.execution})
+        if usage.new_tokens:
+            usage_records.record(conn, attempt.execution_id, at, usage.new_tokens)
+
+
+def _record_new_tokens(attempt: Attempt, usage: UsageWrite | None) -> None:
+    """After an attempt's end: its tokens not recorded yet, for the queue statistics."""
+    if usage is not None and usage.new_tokens:
+        write(
+            lambda conn: usage_records.record(
+                conn, attempt.execution_id, utcnow(), usage.new_tokens
+            )
+        )
 
 
 def write_steps(attempt: Attempt, steps: list[Step]) -> None:
@@ -460,15 +531,23 @@ def mark_stopped(attempt: Attempt) -> None:
     write(lambda conn: conn.execute(_STOPPED, {**_running_params(attempt), "now": utcnow()}))
 
 
-def record_completion(attempt: Attempt, raw: str, tasks: list[dict[str, Any]]) -> bool:
-    """Record the crew's result (``raw``, and every task's output); the crew has ended,
-    so this is also when the worker let go. Whether it moved (False: the execution was
-    cancelled or timed out first).
+def record_completion(
+    attempt: Attempt, raw: str, tasks: list[dict[str, Any]], usage: UsageWrite | None = None
+) -> bool:
+    """Record the crew's result (``raw``, and every task's output, and its usage when it
+    made model calls: the execution's, and the attempt's own in the history row); the
+    crew has ended, so this is also when the worker let go. Whether it moved (False: the
+    execution was cancelled or timed out first).
 
-    On PostgreSQL through psycopg one driver statement; elsewhere SQLAlchemy's."""
+    On PostgreSQL through psycopg one driver statement; elsewhere SQLAlchemy's (and one
+    more for the tokens of the queue statistics, when it used any)."""
     values = _completion_values(raw, tasks)
+    details = None
+    if usage is not None:
+        values["usage"] = usage.execution
+        details = {"usage": usage.attempt}
     if uses_psycopg():
-        return driver_write(
+        moved_now = driver_write(
             lambda driver: transitions.transition_on_driver(
                 driver,
                 attempt.execution_id,
@@ -476,8 +555,12 @@ def record_completion(attempt: Attempt, raw: str, tasks: list[dict[str, Any]]) -
                 Status.RUNNING,
                 attempt=attempt.number,
                 values=values,
+                details=details,
             )
         )
+        if moved_now:
+            _record_new_tokens(attempt, usage)
+        return moved_now
     moved = write(
         lambda conn: transitions.transition_on(
             conn,
@@ -486,8 +569,11 @@ def record_completion(attempt: Attempt, raw: str, tasks: list[dict[str, Any]]) -
             expected=frozenset({Status.RUNNING}),
             attempt=attempt.number,
             values=values,
+            details=details,
         )
     )
+    if moved is not None:
+        _record_new_tokens(attempt, usage)
     return moved is not None
 
 
@@ -507,29 +593,40 @@ def _completion_values(raw: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def record_failure(attempt: Attempt, info: ErrorInfo, retry_in: float | None) -> bool:
+def record_failure(
+    attempt: Attempt, info: ErrorInfo, retry_in: float | None, usage: UsageWrite | None = None
+) -> bool:
     """Record a failed attempt with ``info`` as its error: retrying, the next attempt
-    due in ``retry_in`` seconds, or failed when ``retry_in`` is None. The crew has
-    ended, so the same write records that the worker let go of it. Whether it moved
-    (False: somebody else ended the execution first, a cancel or the deadline)."""
+    due in ``retry_in`` seconds, or failed when ``retry_in`` is None; with its usage
+    (the execution's, and the attempt's own in the history row) when it made model
+    calls. The crew has ended, so the same write records that the worker let go of it.
+    Whether it moved (False: somebody else ended the execution first, a cancel or the
+    deadline)."""
     retry = retry_in is not None
     delay = retry_in or 0.0
     now = utcnow()
     # the retry's message is sent now, startable when it is due: it counts as sent then
     # (see redispatch_rule.py)
     due = {"dispatched_at": now + timedelta(seconds=delay)} if retry else {}
+    details = error_history(info, delay_seconds=delay) if retry else error_history(info)
+    spent: dict[str, Any] = {}
+    if usage is not None:
+        spent = {"usage": usage.execution}
+        details = {**details, "usage": usage.attempt}
     moved = write(
         lambda conn: transitions.transition_on(
             conn,
             attempt.execution_id,
             Status.RETRYING if retry else Status.FAILED,
             expected=frozenset({Status.RUNNING}),
-            values={**error_columns(info, attempt.number), "stopped_at": now, **due},
+            values={**error_columns(info, attempt.number), "stopped_at": now, **due, **spent},
             message=f"{info.message} Retrying in {delay:.2f} s." if retry else info.message,
-            details=error_history(info, delay_seconds=delay) if retry else error_history(info),
+            details=details,
             attempt=attempt.number,
         )
     )
+    if moved is not None:
+        _record_new_tokens(attempt, usage)
     return moved is not None
 
 

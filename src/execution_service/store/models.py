@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -184,6 +185,13 @@ class Execution(Base):
         JSON(none_as_null=True), default=None
     )
     webhooks_announced_at: Mapped[datetime | None] = mapped_column(default=None)
+    # the model calls' usage, every attempt together (a usage.Usage document, with its
+    # estimated cost when priced); None: no call counted yet. Written with the throttled
+    # progress and at the attempt's end (see migration 0013a)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # the effective budget (usage.Budget.limits: the graph's and the request's, the
+    # smaller of each); None: none
+    budget: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class ExecutionMetadata(Base):
@@ -321,3 +329,21 @@ class WebhookDelivery(Base):
     # EXEC_WEBHOOK_RETRY_SECONDS after it
     round_started_at: Mapped[datetime | None] = mapped_column(default=None)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class UsageRecord(Base):
+    """Tokens an owner's executions used, recorded with each write of their usage, so that
+    the queue statistics can say how many were used in the last minute (a sum over an
+    index range). Kept a few minutes: the reapers delete older rows
+    (:func:`store.usage_records.forget_usage_records`). No foreign key: an execution's
+    deletion leaves its records to age out."""
+
+    __tablename__ = "usage_records"
+    __table_args__ = (Index("ix_usage_records_owner_at", "owner", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    owner: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column()
+    tokens: Mapped[int] = mapped_column(BigInteger)

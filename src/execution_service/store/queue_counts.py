@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from execution_service.status import Status
+from execution_service.store import usage_records
 from execution_service.store.engine import read_scope
 from execution_service.store.models import Execution
 
@@ -19,6 +20,8 @@ class QueueCounts:
     oldest_queued_at: datetime | None
     # completed and failed executions that finished at or after ``since``
     finished_since: dict[str, int]
+    # tokens the owner's executions used at or after ``since`` (store/usage_records.py)
+    tokens_since: int = 0
 
 
 def queue_counts(owner: str, since: datetime) -> QueueCounts:
@@ -52,4 +55,5 @@ def queue_counts(owner: str, since: datetime) -> QueueCounts:
                 .group_by(Execution.status)
             ).all()
         )
-    return QueueCounts(by_status, queued_by_priority, oldest, finished)
+        tokens = int(session.execute(usage_records.tokens_since(owner, since)).scalar_one())
+    return QueueCounts(by_status, queued_by_priority, oldest, finished, tokens)

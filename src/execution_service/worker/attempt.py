@@ -34,6 +34,7 @@ from execution_service.status import Status
 from execution_service.store.attempts import (
     Attempt,
     RetryOwed,
+    UsageWrite,
     hand_back,
     record_completion,
     record_failure,
@@ -98,7 +99,7 @@ def run_execution(
             breaker.failure(circuit, decision.trial)
         else:
             breaker.release(circuit, decision.trial)
-        return _failed(attempt, info)
+        return _failed(attempt, info, outcome.usage)
     assert outcome.result is not None
     if not decision.clean:  # a clean success changes nothing: no round trip for it
         breaker.success(circuit, decision.trial)
@@ -106,7 +107,8 @@ def run_execution(
     raw = outcome.result.raw
     try:
         if not written(
-            lambda: record_completion(attempt, raw, tasks), f"the result of {execution_id}"
+            lambda: record_completion(attempt, raw, tasks, outcome.usage),
+            f"the result of {execution_id}",
         ):
             let_go(attempt)  # cancelled or timed out just as it completed
     except OutcomeLost:
@@ -146,7 +148,9 @@ def _handed_back(attempt: Attempt, worker: str) -> NextAttempt | None:
     return NextAttempt(0.0, attempt.number - 1)
 
 
-def _failed(attempt: Attempt, info: ErrorInfo) -> NextAttempt | None:
+def _failed(
+    attempt: Attempt, info: ErrorInfo, usage: UsageWrite | None = None
+) -> NextAttempt | None:
     """Record a failed attempt: retrying (returns the retry) or failed (returns None).
 
     A retry waits the graph's backoff, but never past the deadline: the next message
@@ -161,7 +165,7 @@ def _failed(attempt: Attempt, info: ErrorInfo) -> NextAttempt | None:
             retry_in = max(0.0, min(retry_in, left))
     try:
         moved = written(
-            lambda: record_failure(attempt, info, retry_in),
+            lambda: record_failure(attempt, info, retry_in, usage),
             f"the failure of {attempt.execution_id}",
         )
     except OutcomeLost:

@@ -17,6 +17,12 @@ write, and the progress written (``progress``); so progress events are as thrott
 progress writes, and task events are never dropped. A crew that completes has its
 steps written before its completion (:meth:`ProgressWriter.flush_steps`).
 
+The model calls' usage (``usage.Ledger``, told by the runner after each call) rides
+with the same throttled writes: the execution's usage document (every attempt) and the
+tokens used since the previous write (``store/usage_records.py``); a write with usage
+and no progress pending writes the usage alone. :meth:`ProgressWriter.final_usage` is
+what the attempt's end records.
+
 A write the database cannot take (it is unreachable) is kept and tried again at its
 next turn; it never reaches the crew as an error.
 """
@@ -30,10 +36,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from execution_service.config import get_settings
 from execution_service.crews.interface import TaskResult
 from execution_service.messaging.webhooks import announce_task
-from execution_service.store.attempts import Attempt, Step, write_progress, write_steps
+from execution_service.store.attempts import (
+    Attempt,
+    Step,
+    UsageWrite,
+    write_progress,
+    write_steps,
+    write_usage,
+)
 from execution_service.store.engine import DatabaseUnavailable
+from execution_service.usage import Ledger
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +89,9 @@ class ProgressWriter:
         )
         self._written = 0
         self._announced = 0
+        self._ledger: Ledger | None = None  # the attempt's usage, once a call was counted
+        self._usage_dirty = False
+        self._tokens_recorded = 0  # the attempt's tokens in usage_records so far
 
     def progress(
         self,
@@ -98,9 +116,38 @@ class ProgressWriter:
         if due:
             self.flush()
 
+    def usage_changed(self, ledger: Ledger) -> None:
+        """A model call was counted: the usage goes with the next write."""
+        with self._lock:
+            self._ledger = ledger
+            self._usage_dirty = True
+            due = time.monotonic() >= self._next_write
+        if due:
+            self.flush()
+
+    def _usage(self) -> UsageWrite | None:
+        """The usage to write (under ``_lock``), None when no call was counted."""
+        if self._ledger is None:
+            return None
+        execution, attempt = self._ledger.documents(get_settings().model_prices)
+        new_tokens = max(0, attempt["total_tokens"] - self._tokens_recorded)
+        return UsageWrite(execution, attempt, new_tokens)
+
+    def final_usage(self) -> UsageWrite | None:
+        """The usage for the attempt's end (None: it made no model call), its tokens
+        counted as recorded (the end's write records them)."""
+        with self._lock:
+            usage = self._usage()
+            if usage is not None:
+                self._tokens_recorded += usage.new_tokens
+                self._usage_dirty = False
+            return usage
+
     def flush_due(self) -> None:
         """Write what is pending if the interval has passed (the watcher calls this)."""
-        if self._pending is not None and time.monotonic() >= self._next_write:
+        if (
+            self._pending is not None or self._usage_dirty
+        ) and time.monotonic() >= self._next_write:
             self.flush()
 
     def flush(self) -> None:
@@ -110,7 +157,11 @@ class ProgressWriter:
                 pending, self._pending = self._pending, None
                 steps, self._steps = self._steps, []
                 self._next_write = time.monotonic() + self.interval
+                usage = self._usage() if self._usage_dirty else None
+                self._usage_dirty = False
             if pending is None:
+                if usage is not None:
+                    self._write_usage(usage)
                 self._write_steps(steps)
                 return
             progress = {
@@ -127,13 +178,29 @@ class ProgressWriter:
                     pending.at,
                     pending.outputs,
                     [*steps, Step("progress", pending.at, progress)],
+                    usage,
                 )
                 self._written = max(self._written, len(pending.outputs or ()))
+                self._recorded(usage)
             except DatabaseUnavailable:
                 with self._lock:
                     self._steps[:0] = steps  # kept, before any newer ones
                     if self._pending is None:  # nothing newer came meanwhile
                         self._pending = pending
+                    self._usage_dirty = self._usage_dirty or usage is not None
+
+    def _write_usage(self, usage: UsageWrite) -> None:
+        try:
+            write_usage(self.attempt, usage, datetime.now(UTC))
+            self._recorded(usage)
+        except DatabaseUnavailable:
+            with self._lock:
+                self._usage_dirty = True
+
+    def _recorded(self, usage: UsageWrite | None) -> None:
+        if usage is not None:
+            with self._lock:
+                self._tokens_recorded += usage.new_tokens
 
     def flush_steps(self) -> None:
         """Write the task steps not written yet, and drop the pending progress (the crew

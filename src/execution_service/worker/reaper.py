@@ -30,7 +30,7 @@ from execution_service import redispatch_rule as rule
 from execution_service.config import get_settings
 from execution_service.messaging import webhooks
 from execution_service.messaging.dispatch import broker_backlog, publish
-from execution_service.store import queueing, reaping, worker_presence
+from execution_service.store import queueing, reaping, usage_records, worker_presence
 from execution_service.store import redispatch as waiting
 from execution_service.store.engine import DatabaseUnavailable, unavailable_within
 
@@ -112,6 +112,16 @@ def forget_expired_keys() -> int:
     return queueing.forget_idempotency_keys(datetime.now(UTC) - keep, limit=10_000)
 
 
+USAGE_SWEEP_SECONDS = 30.0  # how often a reaper deletes old usage records
+
+
+def forget_old_usage_records() -> int:
+    """Delete usage records past their keeping time (the queue statistics read the last
+    minute of them; this keeps the table to a few minutes of writes)."""
+    keep = timedelta(seconds=usage_records.KEEP_SECONDS)
+    return usage_records.forget_usage_records(datetime.now(UTC) - keep)
+
+
 class Reaper:
     """Every ``reaper_interval`` seconds, in a daemon thread: records that this worker
     is online, then runs :func:`reap_once`."""
@@ -128,6 +138,7 @@ class Reaper:
     def _loop(self) -> None:
         interval = get_settings().reaper_interval
         next_key_sweep = time.monotonic()
+        next_usage_sweep = time.monotonic()
         while True:
             try:
                 worker_presence.beat(self.hostname, self.concurrency)
@@ -137,6 +148,9 @@ class Reaper:
                 if time.monotonic() >= next_key_sweep:
                     next_key_sweep = time.monotonic() + KEY_SWEEP_SECONDS
                     forget_expired_keys()
+                if time.monotonic() >= next_usage_sweep:
+                    next_usage_sweep = time.monotonic() + USAGE_SWEEP_SECONDS
+                    forget_old_usage_records()
                 # the webhooks of executions that ended elsewhere (a timeout, a lost
                 # worker) or whose announcement was missed: one partial-index lookup
                 webhooks.announce_ended()

@@ -32,7 +32,7 @@ from execution_service.crews.crewai.runner import get_runner
 from execution_service.crews.interface import RunContext, RunResult, StopRequested, current_run
 from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.status import Status
-from execution_service.store.attempts import Attempt, heartbeat, read_status
+from execution_service.store.attempts import Attempt, UsageWrite, heartbeat, read_status
 from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.failures import end_with_error
 from execution_service.worker.crew_threads import crew_threads
@@ -57,6 +57,7 @@ class Outcome:
     error: BaseException | None = None
     stopped: str | None = None
     handed_back: bool = False  # its worker is stopping: the attempt is to be released
+    usage: UsageWrite | None = None  # its model calls' usage (None: it made none)
 
 
 def supervise(attempt: Attempt) -> Outcome:
@@ -72,7 +73,11 @@ def supervise(attempt: Attempt) -> Outcome:
     outcome = Outcome()
 
     def crew() -> None:
-        token = current_run.set(RunContext(attempt.execution_id, attempt.number, attempt.spec))
+        token = current_run.set(
+            RunContext(
+                attempt.execution_id, attempt.number, attempt.spec, attempt.usage, attempt.budget
+            )
+        )
         try:
             outcome.result = get_runner().run(attempt.spec, attempt.inputs, hooks)
         except BaseException as exc:  # handed to the watcher, which decides
@@ -155,4 +160,5 @@ def supervise(attempt: Attempt) -> Outcome:
         hooks.flush()  # the progress and outputs it made are kept
     else:
         hooks.flush_steps()  # its task steps first; the completion writes 100 % and outputs
+    outcome.usage = hooks.final_usage()
     return outcome

@@ -13,12 +13,22 @@ crew's own tasks (an event names its task; :func:`_mine` looks it up).
   progress (``step_callback`` does not fire for agents without tools in crewai 1.15).
 * ``hooks.register_before_llm_call_hook`` / ``hooks.HookAborted``: a stop request is
   honoured before every model call and between tasks with crewai's own abort, which
-  its agents do not retry.
+  its agents do not retry; so is a used-up budget (:meth:`CrewRun.before_model_call`).
+* Usage: each ``LLMCallCompletedEvent`` (its ``usage``, task, agent and model) is one
+  model call counted in the run's :class:`~execution_service.usage.Ledger`, for every
+  call made in the execution's context (a hierarchical manager's too, under the task
+  it names). crewai hands events to its handlers in a thread pool, so a call's event
+  may be handled after the next call's hook: the hook first waits (briefly) until every
+  call it let through has been counted, so the budget check sees them all. The model is
+  named as the graph names it (the LLM objects the runner built, :attr:`CrewRun.models`),
+  else as the library reports it. ``crew.token_usage`` is not used: it counts each call
+  twice.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -26,6 +36,12 @@ from typing import Any
 
 from execution_service.crews.interface import RunHooks, StopRequested, TaskResult
 from execution_service.graph import GraphSpec
+from execution_service.usage import Ledger, PriceTable, Spent, call_tokens
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 2.0
+"""How long a model call's hook waits for the calls before it to be counted."""
 
 
 @dataclass
@@ -43,6 +59,15 @@ class CrewRun:
     stopping: bool = False
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # usage and budget (see the module's docstring)
+    ledger: Ledger = field(default_factory=Ledger)
+    budget: dict[str, Any] | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
+    models: dict[int, str] = field(default_factory=dict)  # id(LLM object) -> graph's name
+    exceeded: Spent | None = None  # the budget limit that stopped the crew
+    calls_let_through: int = 0
+    calls_counted: int = 0
+    counted: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def total(self) -> int:
@@ -57,6 +82,49 @@ class CrewRun:
             self.stopping = True
         if self.closed or self.stopping:
             raise self.abort(f"execution stopped on request ({where})")
+
+    def before_model_call(self) -> None:
+        """Before every model call of the execution: stop if asked, and stop if the budget
+        is used up (counting every call let through so far)."""
+        self.stop_if_asked("before a model call")
+        if self.budget:
+            self.settle(SETTLE_SECONDS)
+            if self.exceeded is None:
+                self.exceeded = self.ledger.spent(self.budget, self.prices)
+            if self.exceeded is not None:
+                raise self.abort(f"budget used up ({self.exceeded.field})")
+        with self.counted:
+            self.calls_let_through += 1
+
+    def settle(self, timeout: float) -> None:
+        """Wait until every call let through has been counted (at most ``timeout``)."""
+        with self.counted:
+            if not self.counted.wait_for(
+                lambda: self.calls_counted >= self.calls_let_through, timeout
+            ):
+                log.warning(
+                    "%d model call(s) not counted after %.1f s; going on without them",
+                    self.calls_let_through - self.calls_counted,
+                    timeout,
+                )
+                self.calls_counted = self.calls_let_through
+
+    def count_call(self, source: Any, event: Any) -> None:
+        """One model call completed: count what the library reports of it."""
+        index = self.task_index.get(str(getattr(event, "task_id", None)))
+        if index is not None:
+            task = self.spec.task_label(index)
+        else:  # a call for no task of the crew's own (a hierarchical manager's)
+            task = getattr(event, "task_name", None) or "(crew)"
+        agent = getattr(event, "agent_role", None) or "(none)"
+        model = self.models.get(id(source)) or getattr(event, "model", None) or "(unknown)"
+        self.ledger.add_call(
+            call_tokens(getattr(event, "usage", None)), str(task), str(agent), str(model)
+        )
+        self.hooks.usage_changed(self.ledger)
+        with self.counted:
+            self.calls_counted += 1
+            self.counted.notify_all()
 
     def _report(
         self, percent: float, task: str | None, message: str, output: TaskResult | None = None
@@ -143,6 +211,9 @@ def listen_to_events(module: ModuleType) -> bool:
     bus.on(events.TaskStartedEvent)(_on_task_started)
     bus.on(events.LLMCallStartedEvent)(_on_model_call_started)
     bus.on(events.LLMCallCompletedEvent)(_on_model_call_completed)
+    failed = getattr(events, "LLMCallFailedEvent", None)
+    if failed is not None:
+        bus.on(failed)(_on_model_call_failed)
     return True
 
 
@@ -158,7 +229,7 @@ def _before_model_call(_context: Any) -> None:
     # hierarchical crew's manager hands out as tasks of its own
     run = active_run.get()
     if run is not None:
-        run.stop_if_asked("before a model call")
+        run.before_model_call()
 
 
 def _on_task_started(_source: Any, event: Any) -> None:
@@ -173,10 +244,21 @@ def _on_model_call_started(_source: Any, event: Any) -> None:
         run.on_model_call(event.task_id, "started")
 
 
-def _on_model_call_completed(_source: Any, event: Any) -> None:
-    run = _mine(getattr(event, "task_id", None))
-    if run is not None:
+def _on_model_call_completed(source: Any, event: Any) -> None:
+    run = active_run.get()
+    if run is None or run.closed:
+        return
+    run.count_call(source, event)  # every call of the execution, its own tasks' or not
+    if str(getattr(event, "task_id", None)) in run.task_index:
         run.on_model_call(event.task_id, "completed")
+
+
+def _on_model_call_failed(_source: Any, _event: Any) -> None:
+    run = active_run.get()
+    if run is not None and not run.closed:
+        with run.counted:  # no usage to count; the call is settled
+            run.calls_counted += 1
+            run.counted.notify_all()
 
 
 def _agent_role(agent: Any) -> str | None:

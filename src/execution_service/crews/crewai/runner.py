@@ -33,10 +33,17 @@ from functools import cache
 from typing import Any
 
 from execution_service.config import get_settings
-from execution_service.crews.crewai.events import CrewRun, active_run
+from execution_service.crews.crewai.events import SETTLE_SECONDS, CrewRun, active_run
 from execution_service.crews.crewai.loading import Library, load_library
-from execution_service.crews.interface import RunHooks, Runner, RunResult, StopRequested
+from execution_service.crews.interface import (
+    RunHooks,
+    Runner,
+    RunResult,
+    StopRequested,
+    current_run,
+)
 from execution_service.errors.exceptions import (
+    BudgetExceeded,
     CrewFailure,
     CrewOutputInvalid,
     ProviderKeyMissing,
@@ -51,6 +58,7 @@ from execution_service.provider_policy import (
     provider_refusals,
     scripted_refusals,
 )
+from execution_service.usage import Ledger, Usage
 
 
 @cache
@@ -109,7 +117,7 @@ class CrewAIRunner:
                 role=a.role,
                 goal=a.goal,
                 backstory=a.backstory,
-                llm=self._llm(library, a.llm),
+                llm=_named(run, self._llm(library, a.llm), a.llm),
                 tools=[library.tool(name) for name in a.tools],
                 allow_delegation=False,
                 max_retry_limit=0,
@@ -137,7 +145,7 @@ class CrewAIRunner:
         if spec.process == "hierarchical":
             manager = spec.manager_llm or next((a.llm for a in spec.agents if a.llm), None)
             if manager is not None:
-                options["manager_llm"] = self._llm(library, manager)
+                options["manager_llm"] = _named(run, self._llm(library, manager), manager)
         return cw.Crew(
             agents=list(agents.values()),
             tasks=ordered,
@@ -152,6 +160,11 @@ class CrewAIRunner:
         self.check(spec)
         library = self.library_for(spec)
         run = CrewRun(spec, hooks, library.abort)
+        context = current_run.get()
+        if context is not None:  # usage counts every attempt together, as the budget does
+            run.ledger = Ledger(Usage.from_document(context.usage_before))
+            run.budget = context.budget
+        run.prices = get_settings().model_prices
         crew = self.build(library, spec, run)
         token = active_run.set(run)
         no_retry = library.rate_limit_retry_off.set(True) if library.rate_limit_retry_off else None
@@ -160,12 +173,18 @@ class CrewAIRunner:
                 output = _run_on_loop(self._watched(crew, inputs, run), run)
             else:
                 output = crew.kickoff(inputs=inputs)
-        except StopRequested:
-            raise
+            run.settle(SETTLE_SECONDS)  # the last calls' usage, counted before it is written
         except BaseException as exc:
+            if run.exceeded is not None and not run.stopping:
+                # stopped by its budget, before a model call
+                spent = run.exceeded
+                raise BudgetExceeded(run.label(), spent.field, spent.used, spent.limit) from exc
+            if isinstance(exc, StopRequested):
+                raise
             if run.stopping or _caused_by(exc, StopRequested):
                 raise StopRequested() from exc
             if isinstance(exc, Exception):
+                run.settle(SETTLE_SECONDS)
                 raise CrewFailure(run.label(), exc) from exc
             raise
         finally:
@@ -224,6 +243,14 @@ def _run_on_loop(main: Coroutine[Any, Any, Any], run: CrewRun) -> Any:
                 loop.run_until_complete(loop.shutdown_default_executor())
         finally:
             loop.close()
+
+
+def _named(run: CrewRun, llm: Any, spec: LLMSpec | None) -> Any:
+    """``llm``, remembered as the graph's model ``spec.model`` (its calls' usage is
+    counted under the name the graph, and the price table, give it)."""
+    if llm is not None and spec is not None:
+        run.models[id(llm)] = spec.model
+    return llm
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -9,17 +9,25 @@ it raises on which attempt, and whether it records each start (a file in
 ``execution-service demo`` and by the acceptance suite; a graph selects it with
 ``"runner": "scripted"``, and a worker with ``EXEC_DEFAULT_RUNNER=scripted`` runs
 it for graphs that name none.
+
+Each step is one model call, shaped like crewai's so that the adapter's own wiring
+(``crews.crewai.events``) serves both libraries: before it, the hooks registered with
+``hooks.register_before_llm_call_hook`` run (they may abort with ``hooks.HookAborted``);
+after it, an ``events.LLMCallCompletedEvent`` with the script's ``tokens`` as its
+``usage`` goes to the handlers registered on ``events.crewai_event_bus`` (called at once,
+in the crew's thread). A call that fails (the script's ``fail``) emits nothing.
 """
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from execution_service.crews.interface import current_run
+from execution_service.crews.interface import StopRequested, current_run
 from execution_service.crews.scripted.failures import build_failure
 from execution_service.crews.scripted.script import CrewScript, starts_folder
 
@@ -145,9 +153,11 @@ class Crew:
             role = task.agent.role if task.agent else "agent"
             description = _interpolate(task.description, inputs)
             for step in range(1, plan.steps + 1):
+                hooks.before_call(task)
                 if fail and step == fail.at_step:
                     raise build_failure(fail)
                 _work(plan.step_seconds)
+                events.call_completed(task, role, plan.tokens)
                 if self.step_callback:
                     self.step_callback(
                         AgentAction(
@@ -192,3 +202,113 @@ class tools:  # named like the crewai.tools module it mirrors
     @staticmethod
     def tool(name: str) -> Callable[[Callable[..., Any]], Tool]:
         return lambda func: Tool(name, func)
+
+
+class hooks:  # named like the crewai.hooks module it mirrors
+    """``crewai.hooks``: the before-model-call hooks, and the abort they may raise."""
+
+    class HookAborted(StopRequested):
+        """Raised by a hook to abort the crew (crewai: ``hooks.HookAborted``)."""
+
+    _before: list[Callable[[Any], Any]] = []
+
+    @staticmethod
+    def register_before_llm_call_hook(hook: Callable[[Any], Any]) -> None:
+        hooks._before.append(hook)
+
+    @staticmethod
+    def before_call(task: Task) -> None:
+        context = LLMCallHookContext(task=task, agent=task.agent)
+        for hook in hooks._before:
+            hook(context)
+
+
+@dataclass
+class LLMCallHookContext:
+    """What a before-model-call hook is given (crewai's has more)."""
+
+    task: Any = None
+    agent: Any = None
+
+
+@dataclass
+class LLMCallCompletedEvent:
+    """crewai's event after a model call: its usage, task, agent and model."""
+
+    task_id: str | None
+    task_name: str | None
+    agent_role: str | None
+    model: str | None
+    usage: dict[str, int] | None
+    response: Any = None
+
+
+class LLMCallFailedEvent:
+    """crewai's event after a failed model call (the scripted crew emits none)."""
+
+
+class TaskStartedEvent:
+    """crewai's event when a task starts (the scripted crew emits none)."""
+
+
+class LLMCallStartedEvent:
+    """crewai's event when a model call starts (the scripted crew emits none)."""
+
+
+class _Bus:
+    """``crewai_event_bus``: handlers by event type, called at once in the emitting thread."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[type, list[Callable[[Any, Any], Any]]] = {}
+
+    def on(self, kind: type) -> Callable[[Callable[[Any, Any], Any]], Callable[[Any, Any], Any]]:
+        def register(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+            self.handlers.setdefault(kind, []).append(handler)
+            return handler
+
+        return register
+
+    def emit(self, source: Any, event: Any) -> None:
+        for handler in self.handlers.get(type(event), ()):
+            handler(source, event)
+
+
+class events:  # named like the crewai.events module it mirrors
+    """``crewai.events``: the bus and the event types the adapter listens to."""
+
+    crewai_event_bus = _Bus()
+    TaskStartedEvent = TaskStartedEvent
+    LLMCallStartedEvent = LLMCallStartedEvent
+    LLMCallCompletedEvent = LLMCallCompletedEvent
+    LLMCallFailedEvent = LLMCallFailedEvent
+
+    @staticmethod
+    def call_completed(task: Task, role: str, tokens: Any) -> None:
+        llm = task.agent.llm if task.agent else None
+        usage = None
+        if tokens is not None:
+            usage = {
+                "prompt_tokens": tokens.prompt,
+                "completion_tokens": tokens.completion,
+                "total_tokens": tokens.prompt + tokens.completion,
+            }
+        events.crewai_event_bus.emit(
+            llm,
+            LLMCallCompletedEvent(
+                task_id=None,
+                task_name=task.name,
+                agent_role=role,
+                model=getattr(llm, "model", None) or "scripted",
+                usage=usage,
+            ),
+        )
+
+
+class llms:  # named like the crewai.llms package it mirrors
+    """``crewai.llms.retry``: the switch of the rate-limit retry loop (the scripted crew
+    has none; the adapter sets it all the same)."""
+
+    class retry:
+        _active_llm_rate_limit_retry: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            "scripted_rate_limit_retry", default=False
+        )

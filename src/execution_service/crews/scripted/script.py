@@ -113,8 +113,17 @@ class ScriptFailure(_Strict):
         return value
 
 
+class ScriptTokens(_Strict):
+    """The usage each model call (step) of a task reports."""
+
+    prompt: Integer = Field(ge=0, le=10_000_000)
+    completion: Integer = Field(ge=0, le=10_000_000)
+
+
 class ScriptTask(_Strict):
     steps: Integer = Field(default=2, ge=1, le=10_000)
+    # each step is one model call reporting this usage (none: no token counts)
+    tokens: ScriptTokens | None = None
     step_seconds: float = Field(default=0.01, ge=0, le=3600)
     output: Output | None = None
     fail: ScriptFailure | None = None
