@@ -187,7 +187,7 @@ class Execution(Base):
     webhooks_announced_at: Mapped[datetime | None] = mapped_column(default=None)
     # the model calls' usage, every attempt together (a usage.Usage document, with its
     # estimated cost when priced); None: no call counted yet. Written with the throttled
-    # progress and at the attempt's end (see migration 0013a)
+    # progress and at the attempt's end (see migration 0013)
     usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # the effective budget (usage.Budget.limits: the graph's and the request's, the
     # smaller of each); None: none

@@ -1,6 +1,6 @@
 """usage and budgets: what an execution's model calls used, and what it may use
 
-Revision ID: 0013a
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30 06:00:00.000000
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013a"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
