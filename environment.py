@@ -13,18 +13,23 @@ the ``crewai`` extra is not installed.
 
 from __future__ import annotations
 
-import os
 import signal
 from typing import Any
 
 from behave.fixture import use_fixture_by_tag
+from behave.formatter import _registry as formatters
 from behave.model import Feature, Scenario
 from behave.tag_matcher import ActiveTagMatcher
 
 from support import fixtures
 from support.client import ApiClient
-from support.stacks import make_stack
+from support.report import formatter as living_report
+from support.stacks import chosen_stack, make_stack
 from support.world import World
+
+# the living report (behave.ini's html-living): the suite's subclass of the HTML formatter,
+# registered before behave makes its formatters (see behave.ini)
+formatters.register_as("html-living", living_report.LivingReport)
 
 # the values active tags (@use.with_<category>=<value>) are matched against; before_all
 # fills them in
@@ -39,7 +44,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 
 def before_all(context: Any) -> None:
     userdata = context.config.userdata
-    name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
+    name = chosen_stack(userdata)
     active_tag_values["stack"] = name
     context.stack_started = False
     fixtures.prepare_provider_keys()  # before any worker process starts: they inherit them

@@ -1,0 +1,127 @@
+"""behave's HTML report for this suite: one self-contained page per stack.
+
+behave-html-pretty-formatter renders the features as a product owner reads them: each
+feature with its narrative, its scenarios (``Rule:`` and outlines included), their
+steps, tags and durations, in one file with its CSS and JavaScript inline. This
+subclass adds what the suite needs (``behave.ini`` selects it as ``html-living``):
+
+* the page is named after the run's stack: ``behave.ini`` names the output
+  ``reports/html/{stack}.html`` and ``{stack}`` becomes ``embedded`` or ``services``,
+  chosen as ``environment.py`` chooses the stack (:func:`support.stacks.chosen_stack`),
+  so the two runs of ``.ci/run`` leave two pages side by side;
+* every skipped scenario says why (behave keeps the reason on the scenario; JUnit and
+  the formatter drop it): the active tag ``@use.with_stack=...`` and the stack, a
+  missing prerequisite (``crewai`` not installed), or the run's tag filter;
+* the title names the stack, the commit and the crewai version the run used;
+* :func:`attach` puts an HTML table or a PNG on the scenario that is running (the
+  @performance figures against their thresholds: ``environment.py``'s
+  ``after_scenario``).
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from importlib import metadata
+from typing import Any
+
+from behave.formatter.base import StreamOpener
+from behave.model_core import Status
+from behave_html_pretty_formatter import PrettyHTMLFormatter
+from behave_html_pretty_formatter.html_pretty import Step
+
+from support.stacks import chosen_stack
+
+PLACEHOLDER = "{stack}"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _commit() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return found.stdout.strip() or "unknown"
+
+
+class LivingReport(PrettyHTMLFormatter):  # type: ignore[misc]
+    """The pretty HTML page, per stack, with skip reasons and attachments."""
+
+    name = "html-living"
+    description = "HTML report per stack, with skip reasons and performance figures"
+
+    def __init__(self, stream_opener: StreamOpener, config: Any, **kwargs: Any) -> None:
+        self.stack = chosen_stack(config.userdata)
+        if stream_opener.name and PLACEHOLDER in stream_opener.name:
+            stream_opener = StreamOpener(
+                filename=stream_opener.name.replace(PLACEHOLDER, self.stack),
+                encoding=stream_opener.encoding,
+            )
+        super().__init__(stream_opener, config, **kwargs)
+        self.tag_expression = config.tag_expression
+        self.tags = " ".join(config.tags or [])
+        self.title_string = (
+            f"crew-execution: the features on the {self.stack} stack"
+            f" (commit {_commit()}, crewai {_version('crewai')},"
+            f" Python {sys.version.split()[0]})"
+        )
+
+    def skip_reason(self, scenario: Any) -> str:
+        """Why behave skipped ``scenario`` (a behave model scenario)."""
+        for holder in (scenario, getattr(scenario, "rule", None), scenario.feature):
+            reason = getattr(holder, "skip_reason", None)
+            if reason:
+                return str(reason)
+        if not self.tag_expression.check(scenario.effective_tags):
+            return f"not selected by this run's tags: {self.tags}"
+        return "skipped before it started (see the run's log)"
+
+    def _explain_skips(self) -> None:
+        for feature in self.features:
+            for scenario in feature.scenarios:
+                # behave's own scenario has the final status (the formatter's copy of
+                # a scenario that never started stays "untested")
+                if scenario._scenario.status != Status.skipped or not scenario.steps:
+                    continue
+                scenario.status = Status.skipped
+                # a commentary line at the top of the scenario, where it is seen first
+                reason = self.skip_reason(scenario._scenario)
+                note = Step("", "", f"Skipped: {reason}", None, scenario)
+                note.set_commentary()
+                scenario.steps.insert(0, note)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._explain_skips()
+        super().close()
+
+
+def _formatter(context: Any) -> LivingReport | None:
+    runner = getattr(context, "_runner", None)
+    for formatter in getattr(runner, "formatters", None) or []:
+        if isinstance(formatter, LivingReport):
+            return formatter
+    return None
+
+
+def attach_html(context: Any, html: str, caption: str) -> None:
+    """Put an HTML fragment on the running scenario's report (nothing without a report)."""
+    formatter = _formatter(context)
+    if formatter is not None:
+        formatter.embed("text/html", html, caption=caption, download_button=False)
+
+
+def attach_png(context: Any, png: bytes, caption: str) -> None:
+    """Put a PNG image on the running scenario's report (nothing without a report)."""
+    formatter = _formatter(context)
+    if formatter is not None:
+        formatter.embed("image/png", base64.b64encode(png).decode("ascii"), caption=caption)
