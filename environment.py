@@ -24,6 +24,7 @@ from behave.tag_matcher import ActiveTagMatcher
 from support import fixtures
 from support.client import ApiClient
 from support.report import formatter as living_report
+from support.report import performance as performance_report
 from support.stacks import chosen_stack, make_stack
 from support.world import World
 
@@ -97,6 +98,8 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
 def after_scenario(context: Any, scenario: Scenario) -> None:
     world = getattr(context, "world", None)
     if world is not None:
+        # the thresholds a @performance scenario checked, against its figures
+        performance_report.attach(context, world.checks, world.before.get("figures", {}))
         world.api.http.close()
 
 
