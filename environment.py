@@ -17,7 +17,6 @@ import signal
 from typing import Any
 
 from behave.fixture import use_fixture_by_tag
-from behave.formatter import _registry as formatters
 from behave.model import Feature, Scenario
 from behave.tag_matcher import ActiveTagMatcher
 
@@ -27,10 +26,6 @@ from support.report import formatter as living_report
 from support.report import performance as performance_report
 from support.stacks import chosen_stack, make_stack
 from support.world import World
-
-# the living report (behave.ini's html-living): the suite's subclass of the HTML formatter,
-# registered before behave makes its formatters (see behave.ini)
-formatters.register_as("html-living", living_report.LivingReport)
 
 # the values active tags (@use.with_<category>=<value>) are matched against; before_all
 # fills them in
@@ -47,6 +42,7 @@ def before_all(context: Any) -> None:
     userdata = context.config.userdata
     name = chosen_stack(userdata)
     active_tag_values["stack"] = name
+    living_report.add_to_run(context, name)  # reports/html/<stack>.html (behave.ini)
     context.stack_started = False
     fixtures.prepare_provider_keys()  # before any worker process starts: they inherit them
     context.stack = make_stack(name, dict(userdata))

@@ -10,7 +10,7 @@ beside the figure measured.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from hamcrest import (
     assert_that,
@@ -20,9 +20,6 @@ from hamcrest import (
     less_than_or_equal_to,
 )
 from hamcrest.core.matcher import Matcher
-
-if TYPE_CHECKING:
-    from .world import World
 
 Bound = Literal["at most", "at least", "under"]
 
@@ -69,7 +66,15 @@ class Check:
         return high / low
 
 
-def check(w: World, figure: str, measured: float, bound: Bound, limit: float, unit: str) -> None:
+class KeepsChecks(Protocol):
+    """What keeps a scenario's checks: its ``World``."""
+
+    checks: list[Check]
+
+
+def check(
+    w: KeepsChecks, figure: str, measured: float, bound: Bound, limit: float, unit: str
+) -> None:
     """Keep the check for the report, then assert it."""
     found = Check(figure, float(measured), bound, float(limit), unit)
     w.checks.append(found)

@@ -3,19 +3,22 @@
 behave-html-pretty-formatter renders the features as a product owner reads them: each
 feature with its narrative, its scenarios (``Rule:`` and outlines included), their
 steps, tags and durations, in one file with its CSS and JavaScript inline. This
-subclass adds what the suite needs (``behave.ini`` selects it as ``html-living``):
+subclass adds what the suite needs:
 
-* the page is named after the run's stack: ``behave.ini`` names the output
-  ``reports/html/{stack}.html`` and ``{stack}`` becomes ``embedded`` or ``services``,
-  chosen as ``environment.py`` chooses the stack (:func:`support.stacks.chosen_stack`),
-  so the two runs of ``.ci/run`` leave two pages side by side;
+* every run but a dry run writes it, whatever ``-f``/``--format`` says:
+  ``environment.py``'s ``before_all`` adds it to the run's formatters
+  (:func:`add_to_run`), to the file the userdata ``living_report`` names
+  (``behave.ini``: ``reports/html/{stack}.html``, ``{stack}`` being ``embedded`` or
+  ``services``), so the two runs of ``.ci/run`` leave two pages side by side. (Formats
+  named in ``behave.ini`` would not do: behave adds the command line's ``-f`` to them
+  instead of replacing them, and checks them before the repository is on ``sys.path``.)
 * every skipped scenario says why (behave keeps the reason on the scenario; JUnit and
   the formatter drop it): the active tag ``@use.with_stack=...`` and the stack, a
   missing prerequisite (``crewai`` not installed), or the run's tag filter;
-* the title names the stack, the commit and the crewai version the run used;
-* :func:`attach` puts an HTML table or a PNG on the scenario that is running (the
-  @performance figures against their thresholds: ``environment.py``'s
-  ``after_scenario``).
+* the title names the stack, the commit, the crewai and Python versions the run used;
+* :func:`attach_html` and :func:`attach_png` put a table or a chart on the scenario that
+  is running (the @performance figures against their thresholds:
+  ``support/report/performance.py``).
 """
 
 from __future__ import annotations
@@ -30,10 +33,6 @@ from behave.formatter.base import StreamOpener
 from behave.model_core import Status
 from behave_html_pretty_formatter import PrettyHTMLFormatter
 from behave_html_pretty_formatter.html_pretty import Step
-
-from support.stacks import chosen_stack
-
-PLACEHOLDER = "{stack}"
 
 
 def _version(package: str) -> str:
@@ -53,24 +52,18 @@ def _commit() -> str:
     return found.stdout.strip() or "unknown"
 
 
-class LivingReport(PrettyHTMLFormatter):  # type: ignore[misc]
-    """The pretty HTML page, per stack, with skip reasons and attachments."""
+class LivingReport(PrettyHTMLFormatter):
+    """The pretty HTML page of one stack's run, with skip reasons and attachments."""
 
-    name = "html-living"
+    name = "html-living"  # its options in the userdata: behave.formatter.html-living.*
     description = "HTML report per stack, with skip reasons and performance figures"
 
-    def __init__(self, stream_opener: StreamOpener, config: Any, **kwargs: Any) -> None:
-        self.stack = chosen_stack(config.userdata)
-        if stream_opener.name and PLACEHOLDER in stream_opener.name:
-            stream_opener = StreamOpener(
-                filename=stream_opener.name.replace(PLACEHOLDER, self.stack),
-                encoding=stream_opener.encoding,
-            )
-        super().__init__(stream_opener, config, **kwargs)
+    def __init__(self, stream_opener: StreamOpener, config: Any, stack: str) -> None:
+        super().__init__(stream_opener, config)
         self.tag_expression = config.tag_expression
-        self.tags = " ".join(config.tags or [])
+        self.run_tags = " ".join(config.tags or [])
         self.title_string = (
-            f"crew-execution: the features on the {self.stack} stack"
+            f"crew-execution: the features on the {stack} stack"
             f" (commit {_commit()}, crewai {_version('crewai')},"
             f" Python {sys.version.split()[0]})"
         )
@@ -82,7 +75,7 @@ class LivingReport(PrettyHTMLFormatter):  # type: ignore[misc]
             if reason:
                 return str(reason)
         if not self.tag_expression.check(scenario.effective_tags):
-            return f"not selected by this run's tags: {self.tags}"
+            return f"not selected by this run's tags: {self.run_tags}"
         return "skipped before it started (see the run's log)"
 
     def _explain_skips(self) -> None:
@@ -103,6 +96,16 @@ class LivingReport(PrettyHTMLFormatter):  # type: ignore[misc]
         if not self._closed:
             self._explain_skips()
         super().close()
+
+
+def add_to_run(context: Any, stack: str) -> None:
+    """Write this run's living report where the userdata ``living_report`` says."""
+    config = context.config
+    path = config.userdata.get("living_report", "")
+    if not path or config.dry_run:
+        return
+    opener = StreamOpener(filename=path.replace("{stack}", stack))
+    context._runner.formatters.append(LivingReport(opener, config, stack))
 
 
 def _formatter(context: Any) -> LivingReport | None:
