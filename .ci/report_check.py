@@ -8,7 +8,8 @@ unpacks large attachments with JavaScript) and prints the rendered page
 (``--dump-dom``); this counts the features listed there (their ``Feature: <name>``
 title bars) and compares them with the ``.feature`` files under ``--features`` (the
 run's ``paths``: the whole suite in CI). It fails, naming what is missing or extra, if
-they differ, or if the page cannot be rendered. ``--screenshot`` also saves what the
+they differ, if a skipped scenario does not say why, or if the page cannot be
+rendered. ``--screenshot`` also saves what the
 top of the page looks like.
 
 Debian's ``chromium`` package (``apt-get install -y chromium``; ``.ci/run`` installs it
@@ -34,18 +35,30 @@ FEATURE_LINE = re.compile(r"^\s*Feature:\s*(.+?)\s*$", re.MULTILINE)
 
 class FeatureTitles(HTMLParser):
     """The names in the page's feature title bars (``div.feature-title``, whose first
-    ``span`` reads ``Feature: <name>``)."""
+    ``span`` reads ``Feature: <name>``); the skipped scenarios
+    (``section.scenario-filter-container.skipped``, or ``.untested``) and the reasons
+    given for them (a commentary line ``Skipped: <reason>``,
+    ``support/report/formatter.py``)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.names: list[str] = []
+        self.skipped = 0
+        self.reasons = 0
         self._depth = 0  # > 0 inside a feature title bar
         self._text: list[str] | None = None
+        self._commentary: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in VOID:  # no end tag follows
             return
         classes = (dict(attrs).get("class") or "").split()
+        # the formatter's class for a scenario that never ran: "skipped", or "untested"
+        # where nothing marked it skipped
+        if "scenario-filter-container" in classes and {"skipped", "untested"} & set(classes):
+            self.skipped += 1
+        if tag == "pre" and "commentary" in classes:
+            self._commentary = []
         if tag == "div" and "feature-title" in classes:
             self._depth = 1
         elif self._depth:
@@ -54,6 +67,9 @@ class FeatureTitles(HTMLParser):
                 self._text = []
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "pre" and self._commentary is not None:
+            self.reasons += "".join(self._commentary).strip().startswith("Skipped: ")
+            self._commentary = None
         if not self._depth or tag in VOID:
             return
         self._depth -= 1
@@ -66,6 +82,8 @@ class FeatureTitles(HTMLParser):
             self._text = None
 
     def handle_data(self, data: str) -> None:
+        if self._commentary is not None:
+            self._commentary.append(data)
         if self._text is not None:
             self._text.append(data)
 
@@ -130,15 +148,16 @@ def main() -> int:
         f"{args.report}: Chromium shows {sum(listed.values())} features; "
         f"{args.features}/ has {sum(wanted.values())} .feature files"
     )
+    print(f"  {titles.skipped} scenarios skipped, {titles.reasons} with the reason shown")
     if args.screenshot:
         screenshot(args.report, args.screenshot)
-    if listed == wanted:
-        return 0
     for name in sorted((wanted - listed).elements()):
         print(f"  missing from the page: {name}")
     for name in sorted((listed - wanted).elements()):
         print(f"  on the page, but no such feature file: {name}")
-    return 1
+    if titles.reasons != titles.skipped:
+        print("  a skipped scenario does not say why")
+    return 0 if listed == wanted and titles.reasons == titles.skipped else 1
 
 
 if __name__ == "__main__":

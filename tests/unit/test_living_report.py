@@ -104,6 +104,17 @@ def test_the_rendered_page_lists_each_feature_title_once() -> None:
     assert titles.names == ["Urgent executions go first", "Tracking executions"]
 
 
+def test_the_rendered_page_counts_skipped_scenarios_and_their_reasons() -> None:
+    titles = load_report_check().FeatureTitles()
+    titles.feed(
+        '<section class="scenario-filter-container skipped"><pre class="step-capsule '
+        'commentary">Skipped: @use.with_stack=services: this run uses the embedded stack</pre>'
+        '</section><section class="scenario-filter-container passed"></section>'
+        '<section class="scenario-filter-container skipped"><div>Given x</div></section>'
+    )
+    assert (titles.skipped, titles.reasons) == (2, 1)
+
+
 def test_the_check_expects_each_feature_file_of_the_folder(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.feature").write_text("@smoke\nFeature: One\n  Scenario: x\n")
