@@ -106,7 +106,9 @@ def attach(context: Any, checks: Sequence[Check], figures: Mapping[str, Any]) ->
     if not checks:
         return
     met = sum(check.met for check in checks)
-    caption = f"Performance: {met} of {len(checks)} thresholds met"
+    missed = f", {len(checks) - met} NOT MET" if met < len(checks) else ""
+    # a failed threshold step ends the scenario: the thresholds after it are not checked
+    caption = f"Performance: {len(checks)} thresholds checked, {met} met{missed}"
     attach_html(context, table_html(checks, figures), caption)
     png = chart_png(checks, caption)
     if png is not None:
