@@ -9,10 +9,15 @@ Fixture tags (``@fixture.<name>``, ``support/fixtures.py``) set up what a featur
 and take it down after it, even when a scenario failed: ``@fixture.fake_model_provider``
 gives the ``@crewai`` features a fake model provider, or skips them, saying why, where
 the ``crewai`` extra is not installed.
+
+Every run but a dry run writes the living report, ``reports/html/<stack>.html``
+(``support/report/``): ``before_all`` adds its formatter, ``after_scenario`` puts a
+@performance scenario's thresholds and figures on it.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Any
 
@@ -24,7 +29,7 @@ from support import fixtures
 from support.client import ApiClient
 from support.report import formatter as living_report
 from support.report import performance as performance_report
-from support.stacks import chosen_stack, make_stack
+from support.stacks import make_stack
 from support.world import World
 
 # the values active tags (@use.with_<category>=<value>) are matched against; before_all
@@ -40,7 +45,7 @@ def _interrupt(signum: int, _frame: Any) -> None:
 
 def before_all(context: Any) -> None:
     userdata = context.config.userdata
-    name = chosen_stack(userdata)
+    name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
     active_tag_values["stack"] = name
     living_report.add_to_run(context, name)  # reports/html/<stack>.html (behave.ini)
     context.stack_started = False

@@ -24,7 +24,6 @@ What only a stack of separate processes can suffer (a worker killed, restarted) 
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -72,15 +71,6 @@ class Stack(Protocol):
     def running_workers(self) -> list[str]: ...
     def leftovers(self) -> list[str]: ...
     def verify_clean(self) -> list[str]: ...
-
-
-def chosen_stack(userdata: Any) -> str:
-    """The stack this run uses: ``EXEC_TEST_STACK``, else ``-D stack=...``, else embedded.
-
-    One place for the choice: ``environment.py`` starts that stack, and the living report
-    (``support/report/formatter.py``) names its page after it.
-    """
-    return os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
 
 
 def make_stack(name: str, options: dict[str, Any]) -> Stack:
