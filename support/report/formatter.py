@@ -15,7 +15,8 @@ subclass adds what the suite needs:
 * every skipped scenario says why (behave keeps the reason on the scenario; JUnit and
   the formatter drop it): the active tag ``@use.with_stack=...`` and the stack, a
   missing prerequisite (``crewai`` not installed), or the run's tag filter;
-* the title names the stack, the commit, the crewai and Python versions the run used;
+* the title names the stack, the commit, the crewai and Python versions the run used,
+  and a contents list under the summary links to each feature, coloured by its outcome;
 * :func:`attach_html` and :func:`attach_png` put a table or a chart on the scenario that
   is running (the @performance figures against their thresholds:
   ``support/report/performance.py``).
@@ -33,6 +34,10 @@ from behave.formatter.base import StreamOpener
 from behave.model_core import Status
 from behave_html_pretty_formatter import PrettyHTMLFormatter
 from behave_html_pretty_formatter.html_pretty import Step
+from dominate.tags import a, div, span
+
+# the contents list's colour of a feature, by its outcome
+OUTCOME_COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "skipped": "#5c7cba"}
 
 
 def _version(package: str) -> str:
@@ -91,6 +96,21 @@ class LivingReport(PrettyHTMLFormatter):
                 note = Step("", "", f"Skipped: {reason}", None, scenario)
                 note.set_commentary()
                 scenario.steps.insert(0, note)
+
+    def _generate_global_summary(self) -> bool:
+        """The formatter's summary of the run, then a contents list: each feature, linked
+        to its place on the page, coloured by its outcome, with its scenarios' counts."""
+        shown = bool(super()._generate_global_summary())
+        with div(style="padding:4px 14px 10px;columns:2 420px;font-size:90%"):
+            for feature in self.features:
+                counts = ", ".join(
+                    f"{n} {word.lower()}" for word, n in feature.get_feature_stats().items() if n
+                )
+                with div():
+                    colour = OUTCOME_COLOURS.get(feature.status.name, "inherit")
+                    a(feature.name, href=f"#f{feature.counter}", style=f"color:{colour}")
+                    span(f" ({counts})" if counts else "")
+        return shown
 
     def close(self) -> None:
         if not self._closed:
