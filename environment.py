@@ -9,6 +9,10 @@ Fixture tags (``@fixture.<name>``, ``support/fixtures.py``) set up what a featur
 and take it down after it, even when a scenario failed: ``@fixture.fake_model_provider``
 gives the ``@crewai`` features a fake model provider, or skips them, saying why, where
 the ``crewai`` extra is not installed.
+
+Every run but a dry run writes the living report, ``reports/html/<stack>.html``
+(``support/report/``): ``before_all`` adds its formatter, ``after_scenario`` puts a
+@performance scenario's thresholds and figures on it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from behave.tag_matcher import ActiveTagMatcher
 
 from support import fixtures
 from support.client import ApiClient
+from support.report import formatter as living_report
+from support.report import performance as performance_report
 from support.stacks import make_stack
 from support.world import World
 
@@ -41,6 +47,7 @@ def before_all(context: Any) -> None:
     userdata = context.config.userdata
     name = os.environ.get("EXEC_TEST_STACK") or userdata.get("stack", "embedded")
     active_tag_values["stack"] = name
+    living_report.add_to_run(context, name)  # reports/html/<stack>.html (behave.ini)
     context.stack_started = False
     fixtures.prepare_provider_keys()  # before any worker process starts: they inherit them
     context.stack = make_stack(name, dict(userdata))
@@ -92,6 +99,8 @@ def before_scenario(context: Any, scenario: Scenario) -> None:
 def after_scenario(context: Any, scenario: Scenario) -> None:
     world = getattr(context, "world", None)
     if world is not None:
+        # the thresholds a @performance scenario checked, against its figures
+        performance_report.attach(context, world.checks, world.before.get("figures", {}))
         world.api.http.close()
 
 

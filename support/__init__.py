@@ -14,5 +14,8 @@ sentence, one call) -> one actions module here -> the service module it exercise
 * the shared tools: ``world`` (what a scenario knows), ``client`` (the HTTP client),
   ``polling`` (``eventually``), ``matchers``, ``timestamps``, ``crowd`` (many users at
   once), ``measure`` (figures and the JSON reports), ``fixtures`` (behave fixture tags),
-  ``stack_settings`` (the settings both stacks run the service with).
+  ``stack_settings`` (the settings both stacks run the service with), ``thresholds``
+  (the @performance checks, kept for the report);
+* ``report/``: the living report (one HTML page per stack, skip reasons, the
+  @performance figures against their thresholds).
 """

@@ -54,7 +54,8 @@ from .stacks import Stack
 WARM_UP_SECONDS = 180.0
 SKIP_WITHOUT_CREWAI = (
     "@crewai scenarios skipped: the crewai library is not installed here; "
-    'install the extra with pip install -e ".[crewai]" to run them'
+    'install the test extra (pip install -c constraints.txt -e ".[test]": it includes '
+    "crewai) to run them"
 )
 
 _providers: list[FakeLLM] = []

@@ -16,11 +16,8 @@ from hamcrest import (
     described_as,
     empty,
     equal_to,
-    greater_than_or_equal_to,
     has_entries,
     is_in,
-    less_than,
-    less_than_or_equal_to,
 )
 
 from .busy_workers import occupy_workers
@@ -30,6 +27,7 @@ from .graphs import define
 from .matchers import FINISHED, has_status
 from .measure import record
 from .polling import consistently, eventually
+from .thresholds import check
 from .world import World
 
 
@@ -105,15 +103,11 @@ def all_accepted_with_own_ids(w: World, count: int) -> None:
 
 
 def rate_at_least(w: World, kind: str, per_second: float) -> None:
-    rate = timings(w).rate(kind)
-    assert_that(
-        rate, described_as(f"{kind} calls per second", greater_than_or_equal_to(per_second))
-    )
+    check(w, f"{kind} calls per second", timings(w).rate(kind), "at least", per_second, "/s")
 
 
 def percentile_within(w: World, kind: str, pct: float, ms: float) -> None:
-    found = timings(w).ms(kind, pct)
-    assert_that(found, described_as(f"{kind} p{pct:g} in ms", less_than_or_equal_to(ms)))
+    check(w, f"{kind} p{pct:g}", timings(w).ms(kind, pct), "at most", ms, "ms")
 
 
 def _by_status(w: World) -> dict[str, int]:
@@ -138,6 +132,8 @@ def complete_within(w: World, count: int, seconds: float) -> None:
     first, last = w.stack.database.first_queued_last_finished()
     span = (last - first).total_seconds()
     w.before["throughput"] = count / span
+    figure = f"all {count}, from the first queued to the last completed"
+    check(w, figure, span, "at most", seconds, "s")
     if "scenario" in w.before:
         report(
             w,
@@ -161,10 +157,8 @@ def queue_flood(w: World, users: int, count: int) -> None:
 
 
 def throughput_at_least(w: World, per_second: float) -> None:
-    assert_that(
-        w.before["throughput"],
-        described_as("executions completed per second", greater_than_or_equal_to(per_second)),
-    )
+    throughput = w.before["throughput"]
+    check(w, "executions completed per second", throughput, "at least", per_second, "/s")
 
 
 def nothing_lost(w: World, count: int) -> None:
@@ -194,7 +188,7 @@ def stored_and_running(w: World, completed: int) -> None:
     zero_work_graph(w)
     queue_concurrently(w, 4, completed)
     no_failures(timings(w))
-    complete_within(w, completed, 60)
+    all_end_within(w, completed, 60, ("completed",))
     occupy_workers(w)
     w.executions += w.blockers
 
@@ -303,7 +297,12 @@ def no_request_failed(w: World) -> None:
 
 
 def mixed_all_end(w: World, seconds: float) -> None:
-    all_end_within(w, len(w.executions), seconds, ("completed", "cancelled"))
+    count = len(w.executions)
+    all_end_within(w, count, seconds, ("completed", "cancelled"))
+    first, last = w.stack.database.first_queued_last_finished()
+    span = (last - first).total_seconds()
+    figure = f"all {count}, from the first queued to the last ended"
+    check(w, figure, span, "at most", seconds, "s")
     nothing_stuck(w)
 
 
@@ -342,5 +341,4 @@ def every_cycle_completed(w: World, count: int) -> None:
 
 
 def worst_within(w: World, kind: str, seconds: float) -> None:
-    worst = max(timings(w).calls[kind])
-    assert_that(worst, described_as(f"the slowest {kind} in s", less_than(seconds)))
+    check(w, f"the slowest {kind}", max(timings(w).calls[kind]), "under", seconds, "s")

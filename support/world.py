@@ -14,6 +14,7 @@ from .faults.fake_llm import FakeLLM
 from .polling import INTERVAL, eventually
 from .stacks import Stack
 from .stacks.api_processes import ApiProcesses
+from .thresholds import Check
 
 
 @dataclass
@@ -35,6 +36,7 @@ class World:
     api_processes: ApiProcesses | None = None  # the API of several processes, if one runs
     others: dict[str, ApiClient] = field(default_factory=dict)  # other owners' clients
     key_ids: dict[str, str] = field(default_factory=dict)  # their keys' ids, by owner
+    checks: list[Check] = field(default_factory=list)  # the thresholds checked (performance)
 
     def focus(self) -> dict[str, Any]:
         assert self.execution is not None, "no execution in this scenario yet"
