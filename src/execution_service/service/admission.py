@@ -80,6 +80,11 @@ class QueueOrder:
     idempotency_key: str | None = None
     # the request's webhooks (None: the graph's, if it has any)
     webhooks: list[WebhookSpec] | None = None
+    # a rerun (service/reruns.py): the execution it reruns, the task it starts from, and
+    # that execution's outputs of the tasks before it, re-used (its first outputs)
+    rerun_of: uuid.UUID | None = None
+    rerun_from_task: str | None = None
+    reused_outputs: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,9 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
         "user_metadata": order.metadata or None,
         "webhooks": _webhooks(order, spec),
         "webhooks_announced_at": None,
+        "rerun_of": order.rerun_of,
+        "rerun_from_task": order.rerun_from_task,
+        "outputs": {"tasks": order.reused_outputs} if order.reused_outputs else None,
     }
 
 

@@ -67,6 +67,10 @@ class ExecutionColumns(Protocol):
     def stopped_at(self) -> datetime | None: ...
     @property
     def user_metadata(self) -> dict[str, Any] | None: ...
+    @property
+    def rerun_of(self) -> uuid.UUID | None: ...
+    @property
+    def rerun_from_task(self) -> str | None: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -123,7 +127,15 @@ def execution_view(execution: ExecutionColumns) -> dict[str, Any]:
         "deadline_at": _iso(execution.deadline_at),
         "queue_deadline_at": _iso(execution.queue_deadline_at),
         "stopped_at": _iso(execution.stopped_at),
+        "rerun_of": _rerun_of(execution),
+        "rerun_from_task": getattr(execution, "rerun_from_task", None),
     }
+
+
+def _rerun_of(execution: ExecutionColumns) -> str | None:
+    # getattr: a view made of fewer columns (a test's namespace) is no rerun
+    rerun_of = getattr(execution, "rerun_of", None)
+    return str(rerun_of) if rerun_of is not None else None
 
 
 def event_view(event: ExecutionEvent) -> dict[str, Any]:

@@ -184,6 +184,11 @@ class Execution(Base):
         JSON(none_as_null=True), default=None
     )
     webhooks_announced_at: Mapped[datetime | None] = mapped_column(default=None)
+    # a rerun (POST /executions/{id}/rerun): the execution it reruns, and the task it
+    # starts from (the tasks before it re-use that execution's outputs; see resume.py).
+    # No foreign key: the link records where a rerun came from, it holds nothing back
+    rerun_of: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    rerun_from_task: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class ExecutionMetadata(Base):

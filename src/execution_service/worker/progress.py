@@ -43,6 +43,14 @@ def recorded_output(task: TaskResult) -> dict[str, Any]:
     return {"task": task.name, "agent": task.agent, "raw": task.raw}
 
 
+def reused_result(output: dict[str, Any]) -> TaskResult:
+    """A stored output (as :func:`recorded_output` records it), for a task re-used."""
+    agent = output.get("agent")
+    return TaskResult(
+        str(output["task"]), None if agent is None else str(agent), str(output["raw"])
+    )
+
+
 @dataclass(frozen=True)
 class _Pending:
     """Progress reported and not written yet."""
@@ -57,23 +65,31 @@ class _Pending:
 class ProgressWriter:
     """The hooks a runner gets for one attempt (see the module's docstring)."""
 
-    def __init__(self, attempt: Attempt, stop: threading.Event, interval: float = 0.0) -> None:
+    def __init__(
+        self,
+        attempt: Attempt,
+        stop: threading.Event,
+        interval: float = 0.0,
+        reused: list[TaskResult] | None = None,
+    ) -> None:
         self.attempt = attempt
         self.stop = stop
         self.interval = interval
-        self.outputs: list[dict[str, Any]] = []
+        # the outputs of the tasks re-used from before (resume.py) come first; they are
+        # neither started nor announced again
+        self.outputs: list[dict[str, Any]] = [recorded_output(task) for task in reused or []]
         self._lock = threading.Lock()  # guards pending, outputs and the next write time
         self._writing = threading.Lock()  # one write at a time, newest last
         self._pending: _Pending | None = None
         self._steps: list[Step] = []  # task steps not written yet, in order
-        self._started: set[str] = set()  # the tasks that became current so far
+        self._started = {task.name for task in reused or []}  # tasks that became current
         self._next_write = time.monotonic() + interval
         # task outputs written (committed) and announced to webhooks asking for them
         self._tasks_hooked = any(
             "task.completed" in hook.get("events", ()) for hook in attempt.webhooks or []
         )
-        self._written = 0
-        self._announced = 0
+        self._written = len(self.outputs)
+        self._announced = len(self.outputs)
 
     def progress(
         self,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -35,7 +35,13 @@ from typing import Any
 from execution_service.config import get_settings
 from execution_service.crews.crewai.events import CrewRun, active_run
 from execution_service.crews.crewai.loading import Library, load_library
-from execution_service.crews.interface import RunHooks, Runner, RunResult, StopRequested
+from execution_service.crews.interface import (
+    RunHooks,
+    Runner,
+    RunResult,
+    StopRequested,
+    TaskResult,
+)
 from execution_service.errors.exceptions import (
     CrewFailure,
     CrewOutputInvalid,
@@ -102,7 +108,15 @@ class CrewAIRunner:
         options["timeout"] = spec.timeout_seconds or get_settings().default_llm_timeout_seconds
         return library.module.LLM(**options)
 
-    def build(self, library: Library, spec: GraphSpec, run: CrewRun) -> Any:
+    def build(
+        self, library: Library, spec: GraphSpec, run: CrewRun, reused: Sequence[TaskResult] = ()
+    ) -> Any:
+        """The crew of ``spec``. With ``reused`` (the outputs of its first tasks, kept
+        from before): every task is built, the re-used ones carry their output (as
+        crewai's own ``Crew.replay`` gives them theirs) and stay out of the crew, which
+        starts at the next one; a later task's explicit context names the re-used tasks
+        as it names any, so it reads the same outputs as in a run from the start (the
+        adapter gives a task without a ``context`` none: ``context=None``)."""
         cw = library.module
         agents = {
             a.role: cw.Agent(
@@ -129,7 +143,9 @@ class CrewAIRunner:
             )
             tasks[spec.task_label(index)] = task
             ordered.append(task)
-            if getattr(task, "id", None) is not None:
+            if index < len(reused):
+                task.output = _task_output(library, task, t.agent, reused[index])
+            elif getattr(task, "id", None) is not None:
                 run.task_index[str(task.id)] = index
         options: dict[str, Any] = {}
         if spec.settings.tool_failures is not None:
@@ -140,7 +156,7 @@ class CrewAIRunner:
                 options["manager_llm"] = self._llm(library, manager)
         return cw.Crew(
             agents=list(agents.values()),
-            tasks=ordered,
+            tasks=ordered[len(reused) :],
             process=getattr(cw.Process, spec.process),
             step_callback=run.on_step,
             task_callback=run.on_task,
@@ -148,11 +164,24 @@ class CrewAIRunner:
             **options,
         )
 
-    def run(self, spec: GraphSpec, inputs: dict[str, Any], hooks: RunHooks) -> RunResult:
+    def run(
+        self,
+        spec: GraphSpec,
+        inputs: dict[str, Any],
+        hooks: RunHooks,
+        reused: Sequence[TaskResult] = (),
+    ) -> RunResult:
         self.check(spec)
         library = self.library_for(spec)
         run = CrewRun(spec, hooks, library.abort)
-        crew = self.build(library, spec, run)
+        if spec.process != "sequential":
+            reused = ()  # a manager orders the work: no task's place is known
+        reused = list(reused)[: len(spec.tasks) - 1]
+        # the crew starts at task len(reused): its progress and outputs start there
+        run.outputs = list(reused)
+        run.done = len(reused)
+        run.percent = 100.0 * run.done / run.total
+        crew = self.build(library, spec, run, reused)
         token = active_run.set(run)
         no_retry = library.rate_limit_retry_off.set(True) if library.rate_limit_retry_off else None
         try:
@@ -224,6 +253,17 @@ def _run_on_loop(main: Coroutine[Any, Any, Any], run: CrewRun) -> Any:
                 loop.run_until_complete(loop.shutdown_default_executor())
         finally:
             loop.close()
+
+
+def _task_output(library: Library, task: Any, agent: str, output: TaskResult) -> Any:
+    """A re-used task's stored output as the library's ``TaskOutput``."""
+    return library.module.TaskOutput(
+        description=task.description,
+        name=output.name,
+        expected_output=task.expected_output,
+        raw=output.raw,
+        agent=output.agent or agent,
+    )
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
