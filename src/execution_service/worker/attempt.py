@@ -86,7 +86,8 @@ def run_execution(
     decision = breaker.acquire(circuit)
     if not decision.allowed:
         return _failed(attempt, classify(CircuitOpen(circuit, decision.retry_in)))
-    outcome = supervise(attempt, _resume_plan(attempt))
+    plan = _resume_plan(attempt)
+    outcome = supervise(attempt, plan)
     if outcome.stopped is not None:
         breaker.release(circuit, decision.trial)
         log.info("execution %s stopped (%s)", execution_id, outcome.stopped)
@@ -114,7 +115,7 @@ def run_execution(
             let_go(attempt)  # cancelled or timed out just as it completed
     except OutcomeLost:
         pass  # logged; a reaper takes it over once the database is back
-    _announce(attempt, tasks)
+    _announce(attempt, tasks, plan.start_index)
     return None
 
 
@@ -135,15 +136,16 @@ def _resume_plan(attempt: Attempt) -> ResumePlan:
     return plan
 
 
-def _announce(attempt: Attempt, tasks: list[dict[str, Any]] | None = None) -> None:
+def _announce(attempt: Attempt, tasks: list[dict[str, Any]] | None = None, first: int = 0) -> None:
     """After the outcome's commit: queue the webhook deliveries of the execution's end
-    (and of its task outputs not announced yet). Nothing at all without webhooks; a
-    failure here is left to the reapers' round (``messaging/webhooks.py``)."""
+    (and of its task outputs from ``first`` on not announced yet: the ones before were
+    re-used, not completed by this attempt). Nothing at all without webhooks; a failure
+    here is left to the reapers' round (``messaging/webhooks.py``)."""
     if not attempt.webhooks:
         return
     try:
         if tasks and any("task.completed" in h.get("events", ()) for h in attempt.webhooks):
-            for index, output in enumerate(tasks):
+            for index, output in enumerate(tasks[first:], start=first):
                 webhooks.announce_task(attempt.execution_id, attempt.number, index, output)
         webhooks.announce(attempt.execution_id)
     except Exception:
