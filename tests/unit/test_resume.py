@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 
@@ -17,6 +18,8 @@ from execution_service.crews.interface import RunContext, TaskResult, current_ru
 from execution_service.crews.scripted.script import starts_folder
 from execution_service.graph import GraphSpec
 from execution_service.resume import leading_outputs, plan_resume, task_index
+from execution_service.service import reruns
+from execution_service.service.refusals import InvalidRequest
 
 
 def spec(tasks: int = 4, resume: bool = True, process: str = "sequential") -> GraphSpec:
@@ -168,3 +171,34 @@ def test_a_hierarchical_crew_runs_every_task_whatever_is_offered(scripted: Any) 
     result, _, ran = _run(spec(process="hierarchical"), reused)
     assert ran == ["t1", "t2", "t3", "t4"]
     assert [t.raw for t in result.tasks] == ["out 1", "out 2", "out 3", "out 4"]
+
+
+# -- a rerun's from_task (service/reruns.py) ------------------------------------------------
+
+
+def _refusal(graph: GraphSpec, outputs: Any, from_task: str) -> str:
+    with pytest.raises(InvalidRequest) as refused:
+        reruns._reused(graph, outputs, from_task)
+    assert refused.value.details == [{"field": "from_task", "message": ANY}]
+    return refused.value.message
+
+
+def test_a_rerun_reuses_the_outputs_before_its_task() -> None:
+    stored = {"tasks": out(1, 2, 3)}
+    assert [o["task"] for o in reruns._reused(spec(), stored, "t3")] == ["t1", "t2"]
+    assert reruns._reused(spec(), stored, "t1") == []
+    assert reruns._reused(spec(), None, None) == []
+
+
+def test_a_rerun_from_an_unknown_task_is_refused_naming_the_tasks() -> None:
+    message = _refusal(spec(), {"tasks": out(1, 2)}, "t9")
+    assert message.startswith("from_task: 't9' is not a task") and "'t1', 't2'" in message
+
+
+def test_a_rerun_past_a_task_without_output_is_refused_naming_it() -> None:
+    assert "'t2'" in _refusal(spec(), {"tasks": out(1)}, "t3")
+    assert "'t1'" in _refusal(spec(), None, "t2")
+
+
+def test_a_hierarchical_crew_cannot_be_rerun_from_a_later_task() -> None:
+    assert "hierarchical" in _refusal(spec(process="hierarchical"), {"tasks": out(1, 2)}, "t2")

@@ -15,6 +15,11 @@ failed task (``Agent(max_retry_limit=0)``) and crewai's 429 retry loop (three tr
 no setting; switched off for the crew's context through the context variable
 crewai itself uses to avoid nesting that loop). See the README for what remains.
 
+A crew may start mid-way (``execution_service/resume.py``): the outputs of its first
+tasks, kept from an earlier attempt or the execution a rerun reruns, are given to
+those tasks as crewai's ``TaskOutput`` and the crew runs only the tasks after them
+(:meth:`CrewAIRunner.build`); no private crewai internal is used for it.
+
 Before anything is built, the graph is checked against this worker's settings
 (:meth:`CrewAIRunner.check`): its models' endpoints and keys against the provider
 policy (``PROVIDER_NOT_ALLOWED``; no key is read), and the scripted crew against
