@@ -12,6 +12,7 @@ Feature: A retry resumes at the task that failed, and a finished execution can b
     And its second attempt ran the tasks "task 3" to "task 4"
     And every task's output is kept once, in the order of the tasks
     And the history of its second attempt names "task 1" and "task 2" as re-used
+    And its event stream says "task 1" and "task 2" were re-used, with their outputs
 
   Scenario: With resume turned off a retry restarts from the first task
     Given a crew of 4 tasks that fails once in its third task, with resume turned off

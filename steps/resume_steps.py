@@ -65,6 +65,11 @@ def step_history_reused(context, first, second):
     resumes.history_names_reused(context.world, 2, [first, second])
 
 
+@then('its event stream says "{first}" and "{second}" were re-used, with their outputs')
+def step_stream_reused(context, first, second):
+    resumes.stream_names_reused(context.world, [first, second])
+
+
 @then("the history of its second attempt says it restarted because resume is off")
 def step_history_resume_off(context):
     resumes.history_says_restarted(context.world, 2, "resume_off")

@@ -15,6 +15,7 @@ from hamcrest import (
     assert_that,
     contains_string,
     equal_to,
+    greater_than,
     has_entries,
     has_item,
     has_length,
@@ -25,6 +26,7 @@ from execution_service.crews.scripted.script import starts_folder
 
 from .builders.graph_definitions import graph_definition, retry_settings
 from .builders.scripted import failure, task_script
+from .event_stream import read_stream
 from .matchers import has_status, is_finished
 from .owners import other_owner
 from .world import World
@@ -130,6 +132,20 @@ def history_names_reused(w: World, attempt: int, tasks: list[str]) -> None:
     assert_that(start["details"], has_entries(reused_tasks=tasks))
     for task in tasks:
         assert_that(start["message"], contains_string(task))
+
+
+def stream_names_reused(w: World, tasks: list[str]) -> None:
+    """The execution's event stream has a ``task.reused`` event for each of ``tasks``,
+    with the output the execution shows for it, after the retry's start."""
+    events = read_stream(w, w.focus()["id"]).events
+    names = [name for _, name, _ in events]
+    reused = [data for _, name, data in events if name == "task.reused"]
+    assert_that([data["task"] for data in reused], equal_to(tasks))
+    outputs = {o["task"]: o for o in w.focus()["outputs"]}
+    for data in reused:
+        assert_that(data, has_entries(raw=outputs[data["task"]]["raw"]))
+    retry = names.index("execution.retrying")
+    assert_that(names.index("task.reused"), greater_than(retry))
 
 
 def history_says_restarted(w: World, attempt: int, why: str) -> None:

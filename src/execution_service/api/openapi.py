@@ -271,7 +271,8 @@ STREAM = (
     "Server-sent events, oldest first, each with an id that grows within the execution "
     "('<history row>' or '<history row>.<step>'): execution.<status> for every status "
     "change (retrying: details.delay_seconds is the wait; the final one carries result, "
-    "error and outputs), task.started, task.completed (its output), progress. Comments "
+    "error and outputs), task.started, task.completed (its output), task.reused (the "
+    "stored output of a task a resumed attempt did not run again), progress. Comments "
     "(': keep-alive') on a quiet stream. The stream ends after the final status, or "
     "after stream_max_seconds (reconnect with Last-Event-ID)."
 )

@@ -13,8 +13,10 @@ writes 100 % and every output.
 Each write also records the attempt's steps for the event stream
 (``store/attempts.py`` :class:`Step`): every task that became current
 (``task.started``) or finished (``task.completed``, with its output) since the last
-write, and the progress written (``progress``); so progress events are as throttled as
-progress writes, and task events are never dropped. A crew that completes has its
+write, and the progress written (``progress``); an attempt that re-uses the outputs of
+its first tasks (``execution_service/resume.py``) starts with a ``task.reused`` for
+each. So progress events are as throttled as progress writes, and task events are
+never dropped. A crew that completes has its
 steps written before its completion (:meth:`ProgressWriter.flush_steps`).
 
 A write the database cannot take (it is unreachable) is kept and tried again at its
@@ -81,7 +83,10 @@ class ProgressWriter:
         self._lock = threading.Lock()  # guards pending, outputs and the next write time
         self._writing = threading.Lock()  # one write at a time, newest last
         self._pending: _Pending | None = None
-        self._steps: list[Step] = []  # task steps not written yet, in order
+        # task steps not written yet, in order; first, one ``task.reused`` per re-used
+        # task (with its output), so the event stream says which tasks were not run again
+        now = datetime.now(UTC)
+        self._steps: list[Step] = [Step("task.reused", now, output) for output in self.outputs]
         self._started = {task.name for task in reused or []}  # tasks that became current
         self._next_write = time.monotonic() + interval
         # task outputs written (committed) and announced to webhooks asking for them
