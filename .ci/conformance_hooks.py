@@ -1,11 +1,14 @@
 """schemathesis hooks for .ci/api_conformance: requests that satisfy the API's rules that
 JSON Schema cannot say, so that "schema-valid request rejected" stays a real finding.
 
-Two rules cannot be written in the OpenAPI document: a graph's tasks name agents by
+Three rules cannot be written in the OpenAPI document: a graph's tasks name agents by
 role, and earlier tasks by name (references between parts of one body; the API refuses
-a dangling one, 422); and a listing's ``cursor`` is only ever one the API handed out (an
-opaque token). Only the requests schemathesis means to be valid (positive) are changed:
-the graph's references are made to resolve, a made-up cursor is left out. Requests meant
+a dangling one, 422); a listing's ``cursor`` is only ever one the API handed out (an
+opaque token); and a rerun's ``from_task`` names a task of the execution's graph (a
+reference into another resource, 422 when it names none). Only the requests
+schemathesis means to be valid (positive) are changed: the graph's references are made
+to resolve, a made-up cursor is left out, a made-up ``from_task`` too (a rerun from the
+start). Requests meant
 to be invalid are sent as generated.
 """
 
@@ -99,4 +102,12 @@ def map_case(context: Any, case: Any) -> Any:
         and not handed_out(case.query.get("cursor", ""))
     ):
         case.query = {k: v for k, v in case.query.items() if k != "cursor"}
+    if (
+        method == "POST"
+        and path == "/api/v1/executions/{execution_id}/rerun"
+        and isinstance(case.body, dict)
+        and "from_task" in case.body
+        and _positive(case, "body")
+    ):
+        case.body = {k: v for k, v in case.body.items() if k != "from_task"}
     return case

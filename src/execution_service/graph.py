@@ -102,6 +102,10 @@ class RetryPolicy(_Strict):
     base_delay_seconds: float = Field(default=1.0, ge=0, le=3600)
     max_delay_seconds: float = Field(default=60.0, ge=0, le=24 * 3600)
     jitter: float = Field(default=0.5, ge=0, le=1)
+    # a retry of a sequential crew re-uses the stored outputs of the tasks before the
+    # one that failed and starts there (``execution_service/resume.py``); false: it
+    # restarts from the first task. Hierarchical crews always restart.
+    resume: bool = True
 
 
 def _webhook_url(value: str) -> str:

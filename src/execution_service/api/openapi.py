@@ -137,6 +137,13 @@ class _ExecutionColumns(BaseModel):
         description="Its budget: the graph's settings.budget and the request's budget, "
         "the smaller of each field; null: none."
     )
+    rerun_of: str | None = Field(
+        description="The execution this one reruns (POST .../rerun); else null."
+    )
+    rerun_from_task: str | None = Field(
+        description="The task a rerun started from (the tasks before it re-used the "
+        "original's outputs); else null.",
+    )
 
 
 class Execution(_ExecutionColumns):
@@ -309,7 +316,8 @@ STREAM = (
     "Server-sent events, oldest first, each with an id that grows within the execution "
     "('<history row>' or '<history row>.<step>'): execution.<status> for every status "
     "change (retrying: details.delay_seconds is the wait; the final one carries result, "
-    "error and outputs), task.started, task.completed (its output), progress. Comments "
+    "error and outputs), task.started, task.completed (its output), task.reused (the "
+    "stored output of a task a resumed attempt did not run again), progress. Comments "
     "(': keep-alive') on a quiet stream. The stream ends after the final status, or "
     "after stream_max_seconds (reconnect with Last-Event-ID)."
 )
@@ -338,7 +346,7 @@ _ERRORS: dict[int, str] = {
     403: "The key may not do this (FORBIDDEN): only an admin key resets a circuit breaker.",
     404: "No such resource for this key's owner (GRAPH_NOT_FOUND, EXECUTION_NOT_FOUND, NOT_FOUND).",
     409: "The execution's state does not allow it (EXECUTION_FINISHED, "
-    "EXECUTION_NOT_QUEUED, PRIORITY_NOT_RAISED).",
+    "EXECUTION_NOT_QUEUED, PRIORITY_NOT_RAISED, EXECUTION_NOT_FINISHED).",
     413: "The request body is larger than max_body_bytes (BODY_TOO_LARGE).",
     422: "A parameter or the body is not valid (VALIDATION_ERROR); the message and "
     "details name each field.",
@@ -460,6 +468,24 @@ QUEUE_ANSWERS: dict[int | str, dict[str, Any]] = {
         422,
         f"The body or the {HEADER} header is not valid (VALIDATION_ERROR); the message "
         "and details name each field.",
+    ),
+}
+
+RERUN_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **answers(202, Execution, 400, 429, 503, description="Queued.", headers=LOCATION),
+    404: error_answer(
+        404,
+        "No such execution for this key's owner (EXECUTION_NOT_FOUND), or its graph was "
+        "deleted (GRAPH_NOT_FOUND).",
+    ),
+    409: error_answer(
+        409, "The execution has not finished yet (EXECUTION_NOT_FINISHED); nothing was queued."
+    ),
+    422: error_answer(
+        422,
+        "The body is not valid, or from_task names no task of the graph, a task after one "
+        "without a stored output, or a task of a hierarchical crew (VALIDATION_ERROR, "
+        "naming from_task); nothing was queued.",
     ),
 }
 

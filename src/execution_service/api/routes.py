@@ -18,6 +18,7 @@ from execution_service.api.schemas import (
     QUEUE_REQUEST_BODY,
     BulkCancel,
     ExecutionChange,
+    RerunRequest,
     parse_idempotency_key,
     parse_queue_request,
 )
@@ -29,6 +30,7 @@ from execution_service.service import (
     graphs,
     operations,
     readiness,
+    reruns,
     webhooks,
 )
 from execution_service.service.admission import QueueOrder, Replayed, get_admission
@@ -247,6 +249,29 @@ def execution_events(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
 )
 def cancel_execution(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
     return executions.cancel_execution(execution_id, caller)
+
+
+@router.post(
+    "/executions/{execution_id}/rerun",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=None,
+    responses=doc.RERUN_ANSWERS,
+)
+async def rerun_execution(
+    execution_id: uuid.UUID, caller: Caller, request: RerunRequest | None = None
+) -> Response:
+    """Queue a new execution of a finished one's graph, with its inputs, priority,
+    metadata, webhooks and timeout, linked to it (``rerun_of``); from ``from_task``,
+    re-using the original's outputs of the tasks before it."""
+    from_task = request.from_task if request is not None else None
+    order = await run_in_threadpool(reruns.rerun_order, execution_id, from_task, caller)
+    answer = await asyncio.wrap_future(get_admission().submit(order))
+    execution = answer.execution if isinstance(answer, Replayed) else answer
+    return json_response(
+        execution,
+        status.HTTP_202_ACCEPTED,
+        {"Location": f"/api/v1/executions/{execution['id']}"},
+    )
 
 
 @router.get("/queue/stats", response_model=None, responses=doc.answers(200, doc.QueueStats))

@@ -175,6 +175,19 @@ class BulkCancel(BaseModel):
     )
 
 
+class RerunRequest(BaseModel):
+    """A rerun of a finished execution (``POST /executions/{id}/rerun``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    from_task: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None,
+        description="The task to start from (its name, or `task <n>` for an unnamed one): "
+        "the original's outputs of the tasks before it are re-used, not run again. "
+        "None: from the first task.",
+    )
+
+
 class ExecutionChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

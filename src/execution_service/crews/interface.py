@@ -11,6 +11,7 @@ scripted stand-in (``crews.scripted``) import these; the worker gets its runner 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -70,4 +71,14 @@ class RunHooks(Protocol):
 
 
 class Runner(Protocol):
-    def run(self, spec: GraphSpec, inputs: dict[str, Any], hooks: RunHooks) -> RunResult: ...
+    def run(
+        self,
+        spec: GraphSpec,
+        inputs: dict[str, Any],
+        hooks: RunHooks,
+        reused: Sequence[TaskResult] = (),
+    ) -> RunResult:
+        """Run the crew; ``reused``: the outputs of its first tasks, kept from before
+        (``execution_service/resume.py``): those tasks are not run again, the crew
+        starts at the next one, and the result's ``tasks`` include them."""
+        ...

@@ -84,6 +84,11 @@ class QueueOrder:
     webhooks: list[WebhookSpec] | None = None
     # the request's budget (with the graph's, the smaller of each field counts)
     budget: Budget | None = None
+    # a rerun (service/reruns.py): the execution it reruns, the task it starts from, and
+    # that execution's outputs of the tasks before it, re-used (its first outputs)
+    rerun_of: uuid.UUID | None = None
+    rerun_from_task: str | None = None
+    reused_outputs: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,9 @@ def _row(order: QueueOrder, spec: GraphSpec) -> dict[str, Any]:
         "webhooks": _webhooks(order, spec),
         "webhooks_announced_at": None,
         "budget": _budget(order, spec),
+        "rerun_of": order.rerun_of,
+        "rerun_from_task": order.rerun_from_task,
+        "outputs": {"tasks": order.reused_outputs} if order.reused_outputs else None,
     }
 
 

@@ -3,7 +3,8 @@
 Events, oldest first: every status change of the history (``execution.<status>``; a
 retry's wait is in its ``details.delay_seconds``; the final one carries the result or
 the error and every task's output), and the steps of its running attempts recorded by
-the worker (``task.started``, ``task.completed`` with the task's output, ``progress``).
+the worker (``task.started``, ``task.completed`` with the task's output, ``progress``;
+``task.reused`` with the stored output of a task an attempt re-used, not run again).
 Each has an id that grows within the execution: ``"<h>"`` for history row ``h``,
 ``"<h>.<s>"`` for step ``s`` written after it (see ``store/stream_events.py``). A client
 that reconnects with the last id it saw (``Last-Event-ID``) gets exactly the events

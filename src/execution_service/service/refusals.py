@@ -63,6 +63,13 @@ class ExecutionNotQueued(ServiceError):
     code = ErrorCode.EXECUTION_NOT_QUEUED
 
 
+class ExecutionNotFinished(ServiceError):
+    """A rerun of an execution that has not finished yet."""
+
+    status = 409
+    code = ErrorCode.EXECUTION_NOT_FINISHED
+
+
 class PriorityNotRaised(ServiceError):
     status = 409
     code = ErrorCode.PRIORITY_NOT_RAISED

@@ -72,6 +72,10 @@ class ExecutionColumns(Protocol):
     def usage(self) -> dict[str, Any] | None: ...
     @property
     def budget(self) -> dict[str, Any] | None: ...
+    @property
+    def rerun_of(self) -> uuid.UUID | None: ...
+    @property
+    def rerun_from_task(self) -> str | None: ...
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -136,7 +140,15 @@ def execution_view(execution: ExecutionColumns, *, total_only: bool = False) -> 
         "stopped_at": _iso(execution.stopped_at),
         "usage": summary(execution.usage) if total_only else usage_view(execution.usage),
         "budget": execution.budget,
+        "rerun_of": _rerun_of(execution),
+        "rerun_from_task": getattr(execution, "rerun_from_task", None),
     }
+
+
+def _rerun_of(execution: ExecutionColumns) -> str | None:
+    # getattr: a view made of fewer columns (a test's namespace) is no rerun
+    rerun_of = getattr(execution, "rerun_of", None)
+    return str(rerun_of) if rerun_of is not None else None
 
 
 def event_view(event: ExecutionEvent) -> dict[str, Any]:

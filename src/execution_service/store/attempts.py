@@ -79,6 +79,10 @@ class Attempt:
     # its budget (usage.Budget.limits; None: none): the budget counts every attempt
     usage: dict[str, Any] | None = None
     budget: dict[str, Any] | None = None
+    # the task outputs stored when it started (an earlier attempt's, or a rerun's
+    # re-used ones), and the task a rerun starts from: what it may re-use (resume.py)
+    stored_outputs: list[dict[str, Any]] | None = None
+    rerun_from_task: str | None = None
 
 
 # The hot statements are built once: building and keying a statement costs more CPU
@@ -111,6 +115,8 @@ _START_READ = select(
     _C.webhooks,
     _C.usage,
     _C.budget,
+    _C.outputs,
+    _C.rerun_from_task,
 ).where(_C.id == _ID)
 _STATUS_READ = select(_C.status, _C.attempt).where(_C.id == _ID)
 
@@ -166,7 +172,8 @@ def start_attempt(
             lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
         )
         if row is not None:
-            number, max_attempts, inputs, graph_id, deadline, webhooks, usage, budget = row
+            (number, max_attempts, inputs, graph_id, deadline, webhooks, usage, budget) = row[:8]
+            outputs, from_task = row[8:]
             spec = graph_rows.spec_of(graph_id)
             return Attempt(
                 execution_id,
@@ -178,6 +185,8 @@ def start_attempt(
                 webhooks,
                 usage,
                 budget,
+                _tasks(outputs),
+                from_task,
             )
     return _start_slowly(execution_id, worker, after_attempt)
 
@@ -237,6 +246,8 @@ def _start_statement(by_attempt: bool) -> Any:
             _C.webhooks,
             _C.usage,
             _C.budget,
+            _C.outputs,
+            _C.rerun_from_task,
         )
         .cte("moved")
     )
@@ -265,6 +276,8 @@ def _start_statement(by_attempt: bool) -> Any:
         moved.c.webhooks,
         moved.c.usage,
         moved.c.budget,
+        moved.c.outputs,
+        moved.c.rerun_from_task,
     ).add_cte(event)
 
 
@@ -339,7 +352,36 @@ def _start_slowly(
         row.webhooks,
         row.usage,
         row.budget,
+        _tasks(row.outputs),
+        row.rerun_from_task,
     )
+
+
+def _tasks(outputs: Any) -> list[dict[str, Any]] | None:
+    """The task outputs of an ``outputs`` column (``{"tasks": [...]}``), if any."""
+    tasks = outputs.get("tasks") if isinstance(outputs, dict) else None
+    return tasks if isinstance(tasks, list) and tasks else None
+
+
+def note_start(attempt: Attempt, note: str, details: dict[str, Any]) -> None:
+    """Add to the history row of the attempt's start what it re-uses, or why it restarts
+    (``note`` appended to its message, ``details`` as its details). One more statement,
+    only for an attempt that had stored outputs to decide about (see resume.py)."""
+    latest = (
+        select(func.max(_EVENTS.c.id))
+        .where(
+            _EVENTS.c.execution_id == attempt.execution_id,
+            _EVENTS.c.to_status == Status.RUNNING.value,
+            _EVENTS.c.attempt == attempt.number,
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        update(_EVENTS)
+        .where(_EVENTS.c.id == latest)
+        .values(message=func.coalesce(_EVENTS.c.message, "") + f"; {note}", details=details)
+    )
+    write(lambda conn: conn.execute(statement))
 
 
 def _retry_due_in(session: Session, execution_id: uuid.UUID, now: datetime) -> float:

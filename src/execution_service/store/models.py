@@ -192,6 +192,11 @@ class Execution(Base):
     # the effective budget (usage.Budget.limits: the graph's and the request's, the
     # smaller of each); None: none
     budget: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # a rerun (POST /executions/{id}/rerun): the execution it reruns, and the task it
+    # starts from (the tasks before it re-use that execution's outputs; see resume.py).
+    # No foreign key: the link records where a rerun came from, it holds nothing back
+    rerun_of: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    rerun_from_task: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class ExecutionMetadata(Base):

@@ -29,6 +29,7 @@ from execution_service.errors.classify import classify
 from execution_service.errors.codes import PROVIDER_OUTAGE_CODES, ErrorCode, ErrorInfo, error_info
 from execution_service.errors.exceptions import CircuitOpen
 from execution_service.messaging import webhooks
+from execution_service.resume import ResumePlan, plan_resume
 from execution_service.retry import backoff_delay
 from execution_service.status import Status
 from execution_service.store.attempts import (
@@ -36,10 +37,12 @@ from execution_service.store.attempts import (
     RetryOwed,
     UsageWrite,
     hand_back,
+    note_start,
     record_completion,
     record_failure,
     start_attempt,
 )
+from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.failures import end_with_error
 from execution_service.worker.outcomes import OutcomeLost, let_go, written
 from execution_service.worker.progress import recorded_output
@@ -84,7 +87,8 @@ def run_execution(
     decision = breaker.acquire(circuit)
     if not decision.allowed:
         return _failed(attempt, classify(CircuitOpen(circuit, decision.retry_in)))
-    outcome = supervise(attempt)
+    plan = _resume_plan(attempt)
+    outcome = supervise(attempt, plan)
     if outcome.stopped is not None:
         breaker.release(circuit, decision.trial)
         log.info("execution %s stopped (%s)", execution_id, outcome.stopped)
@@ -113,19 +117,37 @@ def run_execution(
             let_go(attempt)  # cancelled or timed out just as it completed
     except OutcomeLost:
         pass  # logged; a reaper takes it over once the database is back
-    _announce(attempt, tasks)
+    _announce(attempt, tasks, plan.start_index)
     return None
 
 
-def _announce(attempt: Attempt, tasks: list[dict[str, Any]] | None = None) -> None:
+def _resume_plan(attempt: Attempt) -> ResumePlan:
+    """What the attempt re-uses of the outputs stored before it started; its history
+    row says so (only when there was something to decide: a plain start costs nothing)."""
+    if attempt.stored_outputs is None:
+        return ResumePlan()
+    plan = plan_resume(attempt.spec, attempt.stored_outputs, attempt.rerun_from_task)
+    if plan.note is not None and plan.details is not None:
+        note, details = plan.note, plan.details
+        try:
+            note_start(attempt, note, details)
+        except DatabaseUnavailable as exc:  # only a note: the crew does not wait for it
+            log.warning(
+                "execution %s: could not note its resumed start (%s)", attempt.execution_id, exc
+            )
+    return plan
+
+
+def _announce(attempt: Attempt, tasks: list[dict[str, Any]] | None = None, first: int = 0) -> None:
     """After the outcome's commit: queue the webhook deliveries of the execution's end
-    (and of its task outputs not announced yet). Nothing at all without webhooks; a
-    failure here is left to the reapers' round (``messaging/webhooks.py``)."""
+    (and of its task outputs from ``first`` on not announced yet: the ones before were
+    re-used, not completed by this attempt). Nothing at all without webhooks; a failure
+    here is left to the reapers' round (``messaging/webhooks.py``)."""
     if not attempt.webhooks:
         return
     try:
         if tasks and any("task.completed" in h.get("events", ()) for h in attempt.webhooks):
-            for index, output in enumerate(tasks):
+            for index, output in enumerate(tasks[first:], start=first):
                 webhooks.announce_task(attempt.execution_id, attempt.number, index, output)
         webhooks.announce(attempt.execution_id)
     except Exception:

@@ -13,8 +13,10 @@ writes 100 % and every output.
 Each write also records the attempt's steps for the event stream
 (``store/attempts.py`` :class:`Step`): every task that became current
 (``task.started``) or finished (``task.completed``, with its output) since the last
-write, and the progress written (``progress``); so progress events are as throttled as
-progress writes, and task events are never dropped. A crew that completes has its
+write, and the progress written (``progress``); an attempt that re-uses the outputs of
+its first tasks (``execution_service/resume.py``) starts with a ``task.reused`` for
+each. So progress events are as throttled as progress writes, and task events are
+never dropped. A crew that completes has its
 steps written before its completion (:meth:`ProgressWriter.flush_steps`).
 
 The model calls' usage (``usage.Ledger``, told by the runner after each call) rides
@@ -58,6 +60,14 @@ def recorded_output(task: TaskResult) -> dict[str, Any]:
     return {"task": task.name, "agent": task.agent, "raw": task.raw}
 
 
+def reused_result(output: dict[str, Any]) -> TaskResult:
+    """A stored output (as :func:`recorded_output` records it), for a task re-used."""
+    agent = output.get("agent")
+    return TaskResult(
+        str(output["task"]), None if agent is None else str(agent), str(output["raw"])
+    )
+
+
 @dataclass(frozen=True)
 class _Pending:
     """Progress reported and not written yet."""
@@ -72,26 +82,37 @@ class _Pending:
 class ProgressWriter:
     """The hooks a runner gets for one attempt (see the module's docstring)."""
 
-    def __init__(self, attempt: Attempt, stop: threading.Event, interval: float = 0.0) -> None:
+    def __init__(
+        self,
+        attempt: Attempt,
+        stop: threading.Event,
+        interval: float = 0.0,
+        reused: list[TaskResult] | None = None,
+    ) -> None:
         self.attempt = attempt
         self.stop = stop
         self.interval = interval
-        self.outputs: list[dict[str, Any]] = []
+        # the outputs of the tasks re-used from before (resume.py) come first; they are
+        # neither started nor announced again
+        self.outputs: list[dict[str, Any]] = [recorded_output(task) for task in reused or []]
         self._lock = threading.Lock()  # guards pending, outputs and the next write time
         self._writing = threading.Lock()  # one write at a time, newest last
         self._pending: _Pending | None = None
-        self._steps: list[Step] = []  # task steps not written yet, in order
-        self._started: set[str] = set()  # the tasks that became current so far
+        # task steps not written yet, in order; first, one ``task.reused`` per re-used
+        # task (with its output), so the event stream says which tasks were not run again
+        now = datetime.now(UTC)
+        self._steps: list[Step] = [Step("task.reused", now, output) for output in self.outputs]
+        self._started = {task.name for task in reused or []}  # tasks that became current
         self._next_write = time.monotonic() + interval
         # task outputs written (committed) and announced to webhooks asking for them
         self._tasks_hooked = any(
             "task.completed" in hook.get("events", ()) for hook in attempt.webhooks or []
         )
-        self._written = 0
-        self._announced = 0
         self._ledger: Ledger | None = None  # the attempt's usage, once a call was counted
         self._usage_dirty = False
         self._tokens_recorded = 0  # the attempt's tokens in usage_records so far
+        self._written = len(self.outputs)
+        self._announced = len(self.outputs)
 
     def progress(
         self,

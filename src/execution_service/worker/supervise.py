@@ -31,13 +31,14 @@ from execution_service.config import get_settings
 from execution_service.crews.crewai.runner import get_runner
 from execution_service.crews.interface import RunContext, RunResult, StopRequested, current_run
 from execution_service.errors.codes import ErrorCode, error_info
+from execution_service.resume import ResumePlan
 from execution_service.status import Status
 from execution_service.store.attempts import Attempt, UsageWrite, heartbeat, read_status
 from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.failures import end_with_error
 from execution_service.worker.crew_threads import crew_threads
 from execution_service.worker.outcomes import let_go
-from execution_service.worker.progress import ProgressWriter
+from execution_service.worker.progress import ProgressWriter, reused_result
 from execution_service.worker.shutdown import shutdown
 
 log = logging.getLogger(__name__)
@@ -60,16 +61,18 @@ class Outcome:
     usage: UsageWrite | None = None  # its model calls' usage (None: it made none)
 
 
-def supervise(attempt: Attempt) -> Outcome:
+def supervise(attempt: Attempt, plan: ResumePlan | None = None) -> Outcome:
     """Run the crew in its own thread; stop it on a cancel or at the deadline.
 
     The watcher wakes every ``stop_check_interval``, and at the deadline itself.
     When the crew was stopped (``outcome.stopped``) the worker's letting go is recorded
     here; when it ended by itself, the write that records how it ended records that too.
+    ``plan``: the tasks it re-uses (``execution_service/resume.py``), not run again.
     """
     settings = get_settings()
     stop = threading.Event()
-    hooks = ProgressWriter(attempt, stop, settings.progress_write_interval)
+    reused = [reused_result(output) for output in (plan.reused if plan else [])]
+    hooks = ProgressWriter(attempt, stop, settings.progress_write_interval, reused)
     outcome = Outcome()
 
     def crew() -> None:
@@ -79,7 +82,7 @@ def supervise(attempt: Attempt) -> Outcome:
             )
         )
         try:
-            outcome.result = get_runner().run(attempt.spec, attempt.inputs, hooks)
+            outcome.result = get_runner().run(attempt.spec, attempt.inputs, hooks, reused)
         except BaseException as exc:  # handed to the watcher, which decides
             outcome.error = exc
         finally:

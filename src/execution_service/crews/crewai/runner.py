@@ -15,6 +15,11 @@ failed task (``Agent(max_retry_limit=0)``) and crewai's 429 retry loop (three tr
 no setting; switched off for the crew's context through the context variable
 crewai itself uses to avoid nesting that loop). See the README for what remains.
 
+A crew may start mid-way (``execution_service/resume.py``): the outputs of its first
+tasks, kept from an earlier attempt or the execution a rerun reruns, are given to
+those tasks as crewai's ``TaskOutput`` and the crew runs only the tasks after them
+(:meth:`CrewAIRunner.build`); no private crewai internal is used for it.
+
 Before anything is built, the graph is checked against this worker's settings
 (:meth:`CrewAIRunner.check`): its models' endpoints and keys against the provider
 policy (``PROVIDER_NOT_ALLOWED``; no key is read), and the scripted crew against
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
@@ -40,6 +45,7 @@ from execution_service.crews.interface import (
     Runner,
     RunResult,
     StopRequested,
+    TaskResult,
     current_run,
 )
 from execution_service.errors.exceptions import (
@@ -110,7 +116,15 @@ class CrewAIRunner:
         options["timeout"] = spec.timeout_seconds or get_settings().default_llm_timeout_seconds
         return library.module.LLM(**options)
 
-    def build(self, library: Library, spec: GraphSpec, run: CrewRun) -> Any:
+    def build(
+        self, library: Library, spec: GraphSpec, run: CrewRun, reused: Sequence[TaskResult] = ()
+    ) -> Any:
+        """The crew of ``spec``. With ``reused`` (the outputs of its first tasks, kept
+        from before): every task is built, the re-used ones carry their output (as
+        crewai's own ``Crew.replay`` gives them theirs) and stay out of the crew, which
+        starts at the next one; a later task's explicit context names the re-used tasks
+        as it names any, so it reads the same outputs as in a run from the start (the
+        adapter gives a task without a ``context`` none: ``context=None``)."""
         cw = library.module
         agents = {
             a.role: cw.Agent(
@@ -137,7 +151,9 @@ class CrewAIRunner:
             )
             tasks[spec.task_label(index)] = task
             ordered.append(task)
-            if getattr(task, "id", None) is not None:
+            if index < len(reused):
+                task.output = _task_output(library, task, t.agent, reused[index])
+            elif getattr(task, "id", None) is not None:
                 run.task_index[str(task.id)] = index
         options: dict[str, Any] = {}
         if spec.settings.tool_failures is not None:
@@ -148,7 +164,7 @@ class CrewAIRunner:
                 options["manager_llm"] = _named(run, self._llm(library, manager), manager)
         return cw.Crew(
             agents=list(agents.values()),
-            tasks=ordered,
+            tasks=ordered[len(reused) :],
             process=getattr(cw.Process, spec.process),
             step_callback=run.on_step,
             task_callback=run.on_task,
@@ -156,7 +172,13 @@ class CrewAIRunner:
             **options,
         )
 
-    def run(self, spec: GraphSpec, inputs: dict[str, Any], hooks: RunHooks) -> RunResult:
+    def run(
+        self,
+        spec: GraphSpec,
+        inputs: dict[str, Any],
+        hooks: RunHooks,
+        reused: Sequence[TaskResult] = (),
+    ) -> RunResult:
         self.check(spec)
         library = self.library_for(spec)
         run = CrewRun(spec, hooks, library.abort)
@@ -165,7 +187,14 @@ class CrewAIRunner:
             run.ledger = Ledger(Usage.from_document(context.usage_before))
             run.budget = context.budget
         run.prices = get_settings().model_prices
-        crew = self.build(library, spec, run)
+        if spec.process != "sequential":
+            reused = ()  # a manager orders the work: no task's place is known
+        reused = list(reused)[: len(spec.tasks) - 1]
+        # the crew starts at task len(reused): its progress and outputs start there
+        run.outputs = list(reused)
+        run.done = len(reused)
+        run.percent = 100.0 * run.done / run.total
+        crew = self.build(library, spec, run, reused)
         token = active_run.set(run)
         no_retry = library.rate_limit_retry_off.set(True) if library.rate_limit_retry_off else None
         try:
@@ -251,6 +280,17 @@ def _named(run: CrewRun, llm: Any, spec: LLMSpec | None) -> Any:
     if llm is not None and spec is not None:
         run.models[id(llm)] = spec.model
     return llm
+
+
+def _task_output(library: Library, task: Any, agent: str, output: TaskResult) -> Any:
+    """A re-used task's stored output as the library's ``TaskOutput``."""
+    return library.module.TaskOutput(
+        description=task.description,
+        name=output.name,
+        expected_output=task.expected_output,
+        raw=output.raw,
+        agent=output.agent or agent,
+    )
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -5,7 +5,10 @@ It has the same names and call shapes as crewai (``LLM``, ``Agent``, ``Task``,
 but instead of calling a model it follows the graph's ``script``: how many
 steps each task takes, how long a step lasts, what it outputs, which failure
 it raises on which attempt, and whether it records each start (a file in
-``script.starts_folder()``, for tests that must see a crew run). Used by
+``script.starts_folder()``, holding the names of the tasks it ran, one a line, for
+tests that must see a crew run). A crew that starts mid-way (the first tasks' outputs
+re-used, ``execution_service/resume.py``) follows each task's own script: a task's
+place in the graph is found by its name. Used by
 ``execution-service demo`` and by the acceptance suite; a graph selects it with
 ``"runner": "scripted"``, and a worker with ``EXEC_DEFAULT_RUNNER=scripted`` runs
 it for graphs that name none.
@@ -114,6 +117,12 @@ def _record_start(execution_id: Any, attempt: int) -> None:
     (folder / f"{execution_id}.{attempt}").touch()
 
 
+def _record_task(execution_id: Any, attempt: int, name: str | None) -> None:
+    """Add the task's name to the start's record (``record_starts``)."""
+    with (starts_folder() / f"{execution_id}.{attempt}").open("a", encoding="utf-8") as record:
+        record.write(f"{name}\n")
+
+
 def _work(seconds: float) -> None:
     """Busy for ``seconds`` without looking at stop requests (a crew step never does)."""
     end = time.monotonic() + seconds
@@ -145,8 +154,13 @@ class Crew:
             _record_start(run.execution_id, attempt)
         inputs = inputs or {}
         outputs: list[TaskOutput] = []
-        for index, task in enumerate(self.tasks):
+        # each task's place in the graph (the crew may start mid-way): its script's index
+        places = {run.spec.task_label(i): i for i in range(len(run.spec.tasks))} if run else {}
+        for position, task in enumerate(self.tasks):
+            index = places.get(task.name or "", position)
             plan = script.for_task(index)
+            if run is not None and script.record_starts:
+                _record_task(run.execution_id, attempt, task.name)
             fail = plan.fail
             if fail and fail.on_attempts is not None and attempt not in fail.on_attempts:
                 fail = None
