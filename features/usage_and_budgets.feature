@@ -19,13 +19,13 @@ Feature: Usage and budgets: what a crew's model calls used, what they cost, and 
       And the listing shows its usage as a total of 720 tokens
       And the queue statistics show at least 720 tokens used in the last minute
 
-    Scenario: Usage counts every attempt together, and each attempt's own is in the history
+    Scenario: Usage counts every attempt together, each attempt's own in the history (the retry re-uses task 1: no call for it again)
       Given a crew of 2 tasks of 3 model calls each, every call using 100 prompt and 20 completion tokens, whose task 2 fails transiently at its call 2 on the first attempt
       When I queue an execution of the graph
       Then the execution completes within 15 seconds
       And it took 2 attempts
-      And its usage is 1000 prompt, 200 completion and 1200 total tokens in 10 model calls
-      And the history of its attempts shows 4, 6 model calls of 120 tokens
+      And its usage is 700 prompt, 140 completion and 840 total tokens in 7 model calls
+      And the history of its attempts shows 4, 3 model calls of 120 tokens
 
     Scenario: A model without a price has no estimated cost
       Given a crew of 1 tasks of 2 model calls each, every call using 100 prompt and 20 completion tokens, on a model without a price
@@ -53,13 +53,13 @@ Feature: Usage and budgets: what a crew's model calls used, what they cost, and 
         | at most 50 total tokens     | 1     | 100    | 20         | 120   | 0    |
 
     Scenario: The budget counts every attempt together
-      Given a crew of 2 tasks of 3 model calls each, every call using 100 prompt and 20 completion tokens, whose task 2 fails transiently at its call 2 on the first attempt and with a budget of at most 7 model calls
+      Given a crew of 2 tasks of 3 model calls each, every call using 100 prompt and 20 completion tokens, whose task 2 fails transiently at its call 2 on the first attempt and with a budget of at most 6 model calls
       When I queue an execution of the graph
       Then the execution fails within 15 seconds
       And its error is "BUDGET_EXCEEDED" in the category "permanent"
       And it took 2 attempts
-      And its usage is 700 prompt, 140 completion and 840 total tokens in 7 model calls
-      And the history of its attempts shows 4, 3 model calls of 120 tokens
+      And its usage is 600 prompt, 120 completion and 720 total tokens in 6 model calls
+      And the history of its attempts shows 4, 2 model calls of 120 tokens
 
     Scenario Outline: Of the graph's budget and the queue request's, the smaller wins
       Given a crew of 3 tasks of 3 model calls each, every call using 100 prompt and 20 completion tokens, with a budget of at most <graph's> model calls
