@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import signal
 import subprocess
@@ -12,12 +11,14 @@ import tempfile
 from pathlib import Path
 from types import FrameType
 
+from execution_service import logs
 from execution_service.config import get_settings
 
 
 def _api(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from execution_service.api import metrics
     from execution_service.api.app import create_app
 
     settings = get_settings()
@@ -26,6 +27,11 @@ def _api(args: argparse.Namespace) -> int:
     # while the admission thread publishes a batch would wait that long for each of its
     # turns. 0.5 ms keeps short requests short under load, for a little throughput.
     sys.setswitchinterval(settings.api_switch_interval)
+    if workers > 1 and not os.environ.get(metrics.MULTIPROCESS):
+        # each process counts its HTTP requests in a file of this folder, and a scrape
+        # of any of them sums them all (api/metrics.py); a fresh folder per start
+        folder = tempfile.mkdtemp(prefix="crew-execution-metrics-")
+        os.environ[metrics.MULTIPROCESS] = folder
     uvicorn.run(
         # several processes need the app by name: each one builds its own
         "execution_service.api.app:create_app" if workers > 1 else create_app(),
@@ -34,6 +40,8 @@ def _api(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         log_level=settings.log_level.lower(),
+        # uvicorn's lines, in every API process, through this service's handler
+        log_config=logs.dict_config(settings.log_level, settings.log_format),
         access_log=False,
     )
     return 0
@@ -289,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"execution-service: the settings are refused:\n{exc}", file=sys.stderr)
         return 2
     level = "WARNING" if args.command == "demo" else settings.log_level
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
+    logs.configure(level, settings.log_format)  # a worker's: Celery's signal (worker/app.py)
     if args.command == "worker":
         return _worker(args, extra)
     if extra:

@@ -75,6 +75,8 @@ class Attempt:
     deadline: datetime | None
     # the execution's webhooks (None: none), so that its end is announced at once
     webhooks: list[dict[str, Any]] | None = None
+    # the execution's graph (its log lines name it: logs.py)
+    graph_id: uuid.UUID | None = None
 
 
 # The hot statements are built once: building and keying a statement costs more CPU
@@ -162,7 +164,9 @@ def start_attempt(
         if row is not None:
             number, max_attempts, inputs, graph_id, deadline, webhooks = row
             spec = graph_rows.spec_of(graph_id)
-            return Attempt(execution_id, number, max_attempts, spec, inputs, deadline, webhooks)
+            return Attempt(
+                execution_id, number, max_attempts, spec, inputs, deadline, webhooks, graph_id
+            )
     return _start_slowly(execution_id, worker, after_attempt)
 
 
@@ -310,7 +314,14 @@ def _start_slowly(
             return None
     spec = graph_rows.spec_of(row.graph_id)
     return Attempt(
-        execution_id, row.attempt + 1, row.max_attempts, spec, row.inputs, deadline, row.webhooks
+        execution_id,
+        row.attempt + 1,
+        row.max_attempts,
+        spec,
+        row.inputs,
+        deadline,
+        row.webhooks,
+        row.graph_id,
     )
 
 
