@@ -351,7 +351,7 @@ class MetricsFold(Base):
 
     __tablename__ = "metrics_fold"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     folded_until: Mapped[datetime | None] = mapped_column(default=None)
     buckets: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     scraped_at: Mapped[datetime | None] = mapped_column(default=None)

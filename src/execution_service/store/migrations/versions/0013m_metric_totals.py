@@ -37,14 +37,14 @@ def upgrade() -> None:
         sa.Column("executions", sa.Integer(), nullable=False),
         sa.Column("retries", sa.Integer(), nullable=False),
         sa.Column("queue_wait_counts", sa.JSON(), nullable=False),
-        sa.Column("queue_wait_sum", sa.Float(), nullable=False),
+        sa.Column("queue_wait_sum", sa.Double(), nullable=False),
         sa.Column("run_counts", sa.JSON(), nullable=False),
-        sa.Column("run_sum", sa.Float(), nullable=False),
+        sa.Column("run_sum", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("status", "priority", "error_code"),
     )
     op.create_table(
         "metrics_fold",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("folded_until", UTCDateTime(), nullable=True),
         sa.Column("buckets", sa.JSON(), nullable=True),
         sa.Column("scraped_at", UTCDateTime(), nullable=True),
