@@ -26,10 +26,10 @@ class MetricsScraper(threading.Thread):
         self.latencies: list[float] = []
         self.scrapes: list[tuple[float, str]] = []
         self.failures: list[str] = []
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._done.wait(self.interval):
             began = time.perf_counter()
             answer = self.http.request("GET", "/metrics", timeout=30)
             if answer.status_code != 200:
@@ -40,7 +40,7 @@ class MetricsScraper(threading.Thread):
 
     def finish(self, path: Path | None) -> dict[str, Any]:
         """Stop; write the middle scrape to ``path``; the latencies."""
-        self._stop.set()
+        self._done.set()
         self.join(60)
         self.http.close()
         kept = None

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from execution_service import logs
-from execution_service.config import get_settings
+from execution_service.config import Settings, get_settings
 
 
 def _api(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from execution_service.api import metrics
     from execution_service.api.app import create_app
 
@@ -27,11 +27,23 @@ def _api(args: argparse.Namespace) -> int:
     # while the admission thread publishes a batch would wait that long for each of its
     # turns. 0.5 ms keeps short requests short under load, for a little throughput.
     sys.setswitchinterval(settings.api_switch_interval)
+    made = None
     if workers > 1 and not os.environ.get(metrics.MULTIPROCESS):
         # each process counts its HTTP requests in a file of this folder, and a scrape
         # of any of them sums them all (api/metrics.py); a fresh folder per start
-        folder = tempfile.mkdtemp(prefix="crew-execution-metrics-")
-        os.environ[metrics.MULTIPROCESS] = folder
+        made = tempfile.mkdtemp(prefix="crew-execution-metrics-")
+        os.environ[metrics.MULTIPROCESS] = made
+    try:
+        _serve(args, settings, workers, create_app)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings, workers: int, create_app: Any) -> None:
+    import uvicorn
+
     uvicorn.run(
         # several processes need the app by name: each one builds its own
         "execution_service.api.app:create_app" if workers > 1 else create_app(),
@@ -44,7 +56,6 @@ def _api(args: argparse.Namespace) -> int:
         log_config=logs.dict_config(settings.log_level, settings.log_format),
         access_log=False,
     )
-    return 0
 
 
 WORKER_HELP = """\

@@ -10,7 +10,9 @@ process. The HTTP series are another matter: each API process counts its own req
 Series (prefix ``execution_service_``):
 
 ========================================  =========  ==================================
-``executions{status,priority}``           gauge      executions stored, by status
+``executions{status,priority}``           gauge      executions by status (ended ones
+                                                     as counted: a row deleted later
+                                                     is still counted)
 ``queue_depth{priority}``                 gauge      queued executions
 ``queue_oldest_age_seconds``              gauge      age of the oldest queued (0: none)
 ``running{worker}``                       gauge      running executions per worker

@@ -21,8 +21,11 @@ totals kept in the database, folded by the scrapes.**
   of hosts that differ: a row committed with a ``finished_at`` already folded past would
   never be counted.
 * The fold holds the ``metrics_fold`` row (an UPDATE, the first statement of its
-  transaction), so two scrapes (two API processes) never fold one execution twice; a
-  scrape reads the totals and the window in that same transaction.
+  transaction), so two scrapes (two API processes) never fold one execution twice.
+  Then every read of the scrape runs in one snapshot (PostgreSQL: REPEATABLE READ, READ
+  ONLY), so the totals, the window and the live counts agree: an execution ending
+  meanwhile is neither missed nor counted twice, and ``running{worker}`` adds up to the
+  running count.
 
 Not chosen: counters updated by each execution's end (a hot row every worker updates at
 every completion, and a write added to the path the benchmark measures); a full count at
@@ -33,12 +36,16 @@ need counters).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
 
+from execution_service.config import get_settings
 from execution_service.metric_rollup import (
     NO_ERROR,
     FinishedRow,
@@ -48,7 +55,7 @@ from execution_service.metric_rollup import (
     bucket_layout,
 )
 from execution_service.status import TERMINAL, Status
-from execution_service.store.engine import session_scope
+from execution_service.store.engine import read_scope, session_scope
 from execution_service.store.models import (
     Execution,
     ExecutionTotal,
@@ -159,12 +166,32 @@ def _fold(session: Any, now: datetime, lag: float) -> tuple[datetime | None, int
     return horizon, len(rows)
 
 
+@contextmanager
+def _one_snapshot() -> Iterator[Session]:
+    """Reads that all see the database at one moment: on PostgreSQL a REPEATABLE READ,
+    READ ONLY transaction (its first statement takes the snapshot); on SQLite a read
+    transaction is one snapshot already."""
+    if get_settings().database_url.startswith("sqlite"):
+        with read_scope() as session:
+            yield session
+        return
+    with session_scope() as session:
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        yield session
+
+
 def execution_metrics(lag: float, workers_within: float) -> ExecutionMetrics:
-    """Everything the execution series need, in one transaction (see the docstring)."""
+    """Everything the execution series need (see the docstring): the fold in a
+    transaction of its own, holding the fold row; then every read in one snapshot, so
+    that the totals, the window and the live counts agree with each other."""
     now = utcnow()
     c = Execution
     with session_scope() as session:
-        folded_until, folded = _fold(session, now, lag)
+        _, folded = _fold(session, now, lag)
+    with _one_snapshot() as session:
+        folded_until = session.execute(
+            select(MetricsFold.folded_until).where(MetricsFold.id == FOLD_ROW)
+        ).scalar_one_or_none()
         totals = _stored(session)
         window = _finished(session, folded_until, None)
         totals.add_finished(window)

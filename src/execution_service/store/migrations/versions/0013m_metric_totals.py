@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("scraped_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
+    # the one row, so that the first scrapes (several API processes) only update it
+    op.execute("INSERT INTO metrics_fold (id) VALUES (1)")
 
 
 def downgrade() -> None:
