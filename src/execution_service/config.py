@@ -159,7 +159,7 @@ class Settings(BaseSettings):
     metrics_auth: Literal["operator", "open"] = "operator"
     # ended executions are folded into the metrics' stored totals this long after they
     # ended (see store/metric_reads.py)
-    metrics_fold_lag_seconds: float = Field(default=30.0, ge=0)
+    metrics_fold_lag_seconds: float = Field(default=10.0, ge=0)
     # Celery task events (worker_send_task_events, task_send_sent_event): what Flower
     # and `celery events` show; off by default (their cost: see the README)
     task_events: bool = False

@@ -16,7 +16,7 @@ totals kept in the database, folded by the scrapes.**
   executions ended since ``folded_until`` (the window, at most ``lag`` seconds of them),
   and the running and retrying ones (their queue wait and retries). Every execution is
   in exactly one of the three, so the counters and histograms only grow.
-* ``lag`` (``EXEC_METRICS_FOLD_LAG_SECONDS``, 30 s) covers an ending written with a
+* ``lag`` (``EXEC_METRICS_FOLD_LAG_SECONDS``, 10 s) covers an ending written with a
   ``finished_at`` that commits later (one statement, autocommit: milliseconds) and clocks
   of hosts that differ: a row committed with a ``finished_at`` already folded past would
   never be counted.
