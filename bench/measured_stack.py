@@ -70,6 +70,10 @@ class BenchStack:
         self.broker_url = ""
         self.base_url = ""
         self.api_key = ""
+        # an operator's key, for GET /metrics (bench/operator_views.py)
+        self.operator_key = ""
+        # more settings of the service's workers (the task events phase turns them on)
+        self.worker_env: dict[str, str] = {}
         self.logs = options.logs / f"run-{self.run_id}"
         self.children: list[Child] = []
         self.celery: Celery | None = None
@@ -134,9 +138,16 @@ class BenchStack:
         )
         return env
 
-    def _spawn(self, name: str, kind: str, argv: list[str], queue: str = SERVICE_QUEUE) -> Child:
+    def _spawn(
+        self,
+        name: str,
+        kind: str,
+        argv: list[str],
+        queue: str = SERVICE_QUEUE,
+        extra: dict[str, str] | None = None,
+    ) -> Child:
         log_path = self.logs / f"{name}.log"
-        popen, log = processes.launch(argv, self.env(queue), log_path)
+        popen, log = processes.launch(argv, {**self.env(queue), **(extra or {})}, log_path)
         child = Child(name, popen, log_path, log, kind)
         self.children.append(child)
         return child
@@ -147,6 +158,7 @@ class BenchStack:
         self._claim_redis()
         upgrade(self.database_url)
         self.api_key = self._make_key()
+        self.operator_key = self._make_key("bench-operators", admin=True)
         self.celery = make_celery(Settings(broker_url=self.broker_url, queue_name=SERVICE_QUEUE))
         self.raw_celery = make_celery(Settings(broker_url=self.broker_url, queue_name=RAW_QUEUE))
         port = processes.free_port()
@@ -156,10 +168,11 @@ class BenchStack:
         self._wait("the API", self._api_healthy, 30)
         self.start_workers(self.options.workers)
 
-    def _make_key(self) -> str:
+    def _make_key(self, owner: str = "bench", admin: bool = False) -> str:
         """An API key for the benchmark's clients, made as an operator makes one."""
         made = subprocess.run(
-            [_bin("execution-service"), "keys", "create", "--owner", "bench"],
+            [_bin("execution-service"), "keys", "create", "--owner", owner]
+            + (["--admin"] if admin else []),
             env=self.env(SERVICE_QUEUE),
             capture_output=True,
             text=True,
@@ -195,7 +208,7 @@ class BenchStack:
             common = ["--hostname", f"{short}@%h", "--concurrency", str(self.options.concurrency)]
             if kind == "service":
                 argv = [_bin("execution-service"), "worker", *common]
-                self._spawn(f"worker-{short}", kind, argv)
+                self._spawn(f"worker-{short}", kind, argv, extra=self.worker_env)
             else:
                 argv = [
                     *[_bin("celery"), "-A", RAW_APP, "worker", "--queues", RAW_QUEUE],

@@ -34,6 +34,10 @@ class BenchOptions:
     json_path: Path = Path("reports/bench.json")
     chart_path: Path = Path("reports/bench.png")
     logs: Path = Path("reports/bench")
+    # GET /metrics scraped every second during an end-to-end run; one scrape kept here
+    metrics_path: Path = Path("reports/bench-metrics.txt")
+    # end to end with the workers' Celery task events off and on (EXEC_TASK_EVENTS)
+    task_events: bool = True
 
 
 QUICK = {
@@ -87,6 +91,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--json", dest="json_path", type=Path, default=d.json_path)
     add("--chart", dest="chart_path", type=Path, default=d.chart_path)
     add("--logs", type=Path, default=d.logs, help="where the processes' logs go")
+    add("--metrics-out", dest="metrics_path", type=Path, default=d.metrics_path)
+    add(
+        "--no-task-events",
+        dest="task_events",
+        action="store_false",
+        help="skip the cost of Celery's task events (EXEC_TASK_EVENTS, for Flower)",
+    )
 
 
 def from_args(args: argparse.Namespace) -> BenchOptions:
@@ -101,6 +112,8 @@ def from_args(args: argparse.Namespace) -> BenchOptions:
         json_path=args.json_path,
         chart_path=args.chart_path,
         logs=args.logs,
+        metrics_path=args.metrics_path,
+        task_events=args.task_events,
     )
     if args.quick:
         for key, value in QUICK.items():

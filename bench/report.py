@@ -120,7 +120,8 @@ def table(results: dict[str, Any]) -> str:
             f"{point['rows']:>7,} rows: {point['ms_per_execution']:6.2f} ms/execution; p95 ms: "
             f"status {p95['status_read']:.2f}, list newest {p95['list_newest']:.2f}, "
             f"queued {p95['list_queued']:.2f}, by graph {p95['list_graph']:.2f}, "
-            f"stats {p95['queue_stats']:.2f}"
+            f"stats {p95['queue_stats']:.2f}, metrics {p95.get('metrics', float('nan')):.2f} "
+            f"(first {p95.get('metrics_first', float('nan')):.2f})"
         )
     lines.append("")
     for verdict in results.get("targets", []):

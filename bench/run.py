@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import baseline, chart, memory, push, report, scaling
+from bench import baseline, chart, memory, operator_views, push, report, scaling
 from bench.cpu import CpuMeter
 from bench.measured_stack import BenchStack
 from bench.options import BenchOptions
@@ -98,6 +98,23 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         f"{with_streams['with_per_second']}/s against {with_streams['without_per_second']}/s "
         f"without (ratio {with_streams['ratio']})"
     )
+    scraped = operator_views.end_to_end_scraped(
+        stack, service, options.executions, options.clients, options.metrics_path
+    )
+    _say(
+        f"  GET /metrics every second during an end-to-end run: p50/p95 "
+        f"{scraped['latency'].get('p50_ms')}/{scraped['latency'].get('p95_ms')} ms "
+        f"({scraped['scrapes']} scrapes; one kept in {scraped['kept']})"
+    )
+    events: dict[str, Any] = {}
+    if options.task_events:
+        events = operator_views.task_events_cost(
+            stack, service, options.executions, options.clients
+        )
+        _say(
+            f"  end to end with task events off/on: {events['per_second_off']}/s against "
+            f"{events['per_second_on']}/s (ratio {events['ratio_on_to_off']})"
+        )
     _say(f"  memory: {options.rss_executions:,} executions")
     mem = memory.rss_growth(stack, service, options.rss_executions, options.clients)
     _say(f"  largest RSS growth: {mem['max_growth_mb']} MB")
@@ -109,6 +126,8 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
         "stream": {"completion_to_client": streamed, "queueing_with_streams": with_streams},
         "webhook": {"completion_to_receiver": hooked},
         "memory": mem,
+        "metrics_scrape": scraped,
+        "task_events": events,
     }
 
 

@@ -11,6 +11,7 @@ from bench.measured_stack import BenchStack
 from bench.seed import sample_graph, sample_ids, seed, wipe
 from bench.service_runs import Service
 from bench.stats import latency_ms
+from harness.http_client import Http
 
 
 def workers_curve(
@@ -41,11 +42,14 @@ def workers_curve(
     return points
 
 
-def _timed(service: Service, path: str, times: int) -> list[float]:
+def _timed(service: Service | Http, path: str, times: int) -> list[float]:
+    http = service.http if isinstance(service, Service) else service
     spent = []
     for _ in range(times):
         start = time.perf_counter()
-        service.http.ok("GET", path)
+        answer = http.request("GET", path)
+        if answer.status_code >= 400:
+            raise RuntimeError(f"GET {path} -> {answer.status_code}: {answer.text[:300]}")
         spent.append(time.perf_counter() - start)
     return spent
 
@@ -59,6 +63,7 @@ def rows_curve(
     to each level in turn; the executions each level runs are counted in the next."""
     rng = random.Random(3)
     points = []
+    operator = Http(stack.base_url, key=stack.operator_key)
     wipe(service.engine)
     for level in sorted(levels):
         start = time.perf_counter()
@@ -99,6 +104,9 @@ def rows_curve(
                     _timed(service, f"/api/v1/executions?graph_id={graph_id}&limit=50", 50)
                 ),
                 "queue_stats": latency_ms(_timed(service, "/api/v1/queue/stats", 20)),
+                # the first scrape after seeding folds every seeded execution (once)
+                "metrics_first": latency_ms(_timed(operator, "/metrics", 1)),
+                "metrics": latency_ms(_timed(operator, "/metrics", 20)),
             }
         )
     return points

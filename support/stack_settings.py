@@ -56,6 +56,9 @@ OVERRIDES: dict[str, Any] = {
     "webhook_retry_base_delay": 0.2,
     "webhook_retry_max_delay": 1.0,
     "webhook_retry_seconds": 10.0,
+    # ended executions are folded into the metrics' stored totals 0.5 s after they
+    # ended (so that a scenario's scrapes fold, not only read the recent window)
+    "metrics_fold_lag_seconds": 0.5,
 }
 
 

@@ -160,6 +160,20 @@ class Settings(BaseSettings):
     breaker_cooldown_seconds: float = 30.0
     breaker_trial_lease_seconds: float = 600.0
     log_level: str = "INFO"
+    # "text": one line per record, with its time; "json": one JSON object per line,
+    # with the execution id, attempt, graph id and worker when the record is about one
+    # (see logs.py)
+    log_format: Literal["text", "json"] = "text"
+    # GET /metrics: "operator" needs an operator's (admin) key, as the circuit breakers'
+    # reset does (the series count every owner's executions); "open" answers anyone
+    # (for a scrape on a private network that cannot hold a key)
+    metrics_auth: Literal["operator", "open"] = "operator"
+    # ended executions are folded into the metrics' stored totals this long after they
+    # ended (see store/metric_reads.py)
+    metrics_fold_lag_seconds: float = Field(default=10.0, ge=0)
+    # Celery task events (worker_send_task_events, task_send_sent_event): what Flower
+    # and `celery events` show; off by default (their cost: see the README)
+    task_events: bool = False
 
     @model_validator(mode="after")
     def _auth_off_only_locally(self) -> Settings:

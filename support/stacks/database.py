@@ -79,6 +79,9 @@ class Database:
                 "execution_metadata",
                 "executions",
                 "graphs",
+                # the metrics' folded totals (store/metric_reads.py)
+                "execution_totals",
+                "metrics_fold",
             ):
                 conn.execute(text(f"DELETE FROM {table}"))
 

@@ -232,6 +232,8 @@ class ServicesTestStack:
             EXEC_WORKER_CONCURRENCY=str(self.worker_concurrency),
             EXEC_WORKER_POOL="prefork",
             EXEC_LOG_LEVEL="INFO",
+            # one JSON object per line (features/logs.feature reads them)
+            EXEC_LOG_FORMAT="json",
         )
         env.update(as_environment())  # the settings both stacks run with
         return env

@@ -6,10 +6,11 @@ import asyncio
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from execution_service.api import log_fields
 from execution_service.api import openapi as doc
 from execution_service.api.auth import Caller
 from execution_service.api.error_handlers import error_body
@@ -36,7 +37,7 @@ from execution_service.service import (
 from execution_service.service.admission import QueueOrder, Replayed, get_admission
 from execution_service.status import Status
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(log_fields.from_path)])
 health = APIRouter()
 
 

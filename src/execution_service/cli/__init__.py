@@ -18,7 +18,6 @@ engineer runs on any machine that can reach the API.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from execution_service.cli import client_commands, operator_commands, serve_command
@@ -54,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"execution-service: the settings are refused:\n{exc}", file=sys.stderr)
         return 2
     level = "WARNING" if getattr(args, "quiet_logs", False) else settings.log_level
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s %(message)s")
+    from execution_service import logs
+
+    logs.configure(level, settings.log_format)  # a worker's: Celery's signal (worker/app.py)
     if getattr(args, "takes_extra", False):
         return int(args.handler(args, extra))
     return int(args.handler(args))

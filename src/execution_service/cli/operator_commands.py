@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from execution_service import logs
+
+if TYPE_CHECKING:
+    from execution_service.config import Settings
 
 # the settings are imported by each command that needs them: the client commands share
 # this parser and should not pay for loading them
@@ -41,8 +48,7 @@ def _api(args: argparse.Namespace) -> int:
         print(API_ALONE_REFUSED.format(url=settings.broker_url), file=sys.stderr)
         return 2
 
-    import uvicorn
-
+    from execution_service.api import metrics
     from execution_service.api.app import create_app
 
     workers = args.workers or settings.api_workers
@@ -50,6 +56,23 @@ def _api(args: argparse.Namespace) -> int:
     # while the admission thread publishes a batch would wait that long for each of its
     # turns. 0.5 ms keeps short requests short under load, for a little throughput.
     sys.setswitchinterval(settings.api_switch_interval)
+    made = None
+    if workers > 1 and not os.environ.get(metrics.MULTIPROCESS):
+        # each process counts its HTTP requests in a file of this folder, and a scrape
+        # of any of them sums them all (api/metrics.py); a fresh folder per start
+        made = tempfile.mkdtemp(prefix="crew-execution-metrics-")
+        os.environ[metrics.MULTIPROCESS] = made
+    try:
+        _serve(args, settings, workers, create_app)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings, workers: int, create_app: Any) -> None:
+    import uvicorn
+
     uvicorn.run(
         # several processes need the app by name: each one builds its own
         "execution_service.api.app:create_app" if workers > 1 else create_app(),
@@ -58,9 +81,10 @@ def _api(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         log_level=settings.log_level.lower(),
+        # uvicorn's lines, in every API process, through this service's handler
+        log_config=logs.dict_config(settings.log_level, settings.log_format),
         access_log=False,
     )
-    return 0
 
 
 WORKER_HELP = """\

@@ -10,6 +10,11 @@ services stack of the acceptance suite, which reads them back from the running w
 * ``visibility_timeout`` (Redis): longer than the longest execution allowed, or Redis
   would hand a still-running execution's message to a second worker.
 * JSON only, no result backend: results live in the database, not in Celery.
+* ``worker_send_task_events`` / ``task_send_sent_event``: ``EXEC_TASK_EVENTS`` (off by
+  default): one more message on the broker per task and state change, for Flower. The
+  run task's state is the message's, not the execution's: SUCCESS once the message was
+  handled, whatever the execution's outcome; its result (``{"execution_id", "status",
+  "error_code"}``, in the ``task-succeeded`` event Flower shows) is the execution's.
 * ``worker_concurrency`` / ``worker_pool``: from ``EXEC_WORKER_CONCURRENCY`` /
   ``EXEC_WORKER_POOL``, so a plain ``celery -A execution_service.worker.app worker``
   runs the same pool as ``execution-service worker``.
@@ -72,8 +77,9 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         worker_concurrency=settings.worker_concurrency,
         worker_pool=settings.worker_pool,
-        worker_send_task_events=False,
-        task_send_sent_event=False,
+        # task events for Flower and `celery events` (EXEC_TASK_EVENTS, off by default)
+        worker_send_task_events=settings.task_events,
+        task_send_sent_event=settings.task_events,
         enable_utc=True,
     )
     app.conf.imports = ("execution_service.worker.tasks",)

@@ -6,11 +6,13 @@ Queueing itself is ``service/admission.py`` (batched).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from execution_service import logs
 from execution_service import metadata as labels
 from execution_service.messaging.dispatch import publish
 from execution_service.priorities import PRIORITY_RANK, Priority
@@ -28,6 +30,8 @@ from execution_service.status import ACTIVE, Status
 from execution_service.store import execution_changes, execution_reads
 from execution_service.store.execution_reads import Match
 from execution_service.store.models import Execution
+
+log = logging.getLogger(__name__)
 
 
 def _not_found(execution_id: uuid.UUID) -> ExecutionNotFound:
@@ -165,6 +169,9 @@ def cancel_execution(execution_id: uuid.UUID, caller: Principal) -> dict[str, An
             f"Execution {execution_id} already finished as {execution.status}",
             {"status": execution.status},
         )
+    if moved:
+        logs.bind(graph_id=execution.graph_id, attempt=execution.attempt or None)
+        log.info("execution %s cancelled", execution_id)
     if moved and execution.webhooks:
         webhooks.announce_end(execution_id)
     return execution_view(execution)

@@ -83,6 +83,8 @@ class Attempt:
     # re-used ones), and the task a rerun starts from: what it may re-use (resume.py)
     stored_outputs: list[dict[str, Any]] | None = None
     rerun_from_task: str | None = None
+    # the execution's graph (its log lines name it: logs.py)
+    graph_id: uuid.UUID | None = None
 
 
 # The hot statements are built once: building and keying a statement costs more CPU
@@ -187,6 +189,7 @@ def start_attempt(
                 budget,
                 _tasks(outputs),
                 from_task,
+                graph_id,
             )
     return _start_slowly(execution_id, worker, after_attempt)
 
@@ -354,6 +357,7 @@ def _start_slowly(
         row.budget,
         _tasks(row.outputs),
         row.rerun_from_task,
+        row.graph_id,
     )
 
 

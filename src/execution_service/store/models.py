@@ -352,3 +352,41 @@ class UsageRecord(Base):
     owner: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column()
     tokens: Mapped[int] = mapped_column(BigInteger)
+
+
+class ExecutionTotal(Base):
+    """Ended executions folded into running totals for ``GET /metrics``, one row per
+    (status, priority, error code): so that a scrape reads these few rows plus the
+    executions ended since, not every execution ever stored (see
+    ``store/metric_reads.py``). Written only by scrapes, never by an execution's moves."""
+
+    __tablename__ = "execution_totals"
+
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # "" when the execution ended without an error
+    error_code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    executions: Mapped[int] = mapped_column(Integer, default=0)
+    # attempts started after the first
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    # per bucket of metric_rollup's bounds (not cumulative), then the count above them
+    queue_wait_counts: Mapped[list[int]] = mapped_column(JSON)
+    queue_wait_sum: Mapped[float] = mapped_column(default=0.0)
+    run_counts: Mapped[list[int]] = mapped_column(JSON)
+    run_sum: Mapped[float] = mapped_column(default=0.0)
+    # the model calls' usage of these executions (their usage documents' counts)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    model_calls: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MetricsFold(Base):
+    """One row: the executions that ended before ``folded_until`` are in
+    ``execution_totals``, counted with the histogram bounds in ``buckets``."""
+
+    __tablename__ = "metrics_fold"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    folded_until: Mapped[datetime | None] = mapped_column(default=None)
+    buckets: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    scraped_at: Mapped[datetime | None] = mapped_column(default=None)

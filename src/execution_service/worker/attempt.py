@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from execution_service import logs
 from execution_service.breaker import get_breaker, provider_of
 from execution_service.errors.classify import classify
 from execution_service.errors.codes import PROVIDER_OUTAGE_CODES, ErrorCode, ErrorInfo, error_info
@@ -82,6 +83,7 @@ def run_execution(
             attempt.due_in,
         )
         return NextAttempt(attempt.due_in, attempt.after_attempt)
+    logs.bind(attempt=attempt.number, graph_id=attempt.graph_id)
     breaker = get_breaker()
     circuit = provider_of(attempt.spec)
     decision = breaker.acquire(circuit)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import ctypes
+import functools
 import os
 import queue
 import threading
@@ -100,7 +101,9 @@ class CrewThreads:
         self._started = 0
 
     def start(self, job: Callable[[], None]) -> CrewRun:
-        """Run ``job`` (which must catch its own exceptions) in a kept or a new thread."""
+        """Run ``job`` (which must catch its own exceptions) in a kept or a new thread,
+        in a copy of the caller's context (its log fields: ``logs.py``)."""
+        job = functools.partial(contextvars.copy_context().run, job)
         with self._lock:
             worker = None
             while self._idle and worker is None:

@@ -12,11 +12,13 @@ import logging
 import os
 import signal
 import threading
+import uuid
 from types import FrameType
 from typing import Any
 
 from celery.exceptions import Retry
 from celery.signals import (
+    setup_logging,
     task_postrun,
     task_prerun,
     worker_process_init,
@@ -25,11 +27,13 @@ from celery.signals import (
     worker_shutting_down,
 )
 
+from execution_service import logs
 from execution_service.config import get_settings
 from execution_service.errors.codes import ErrorCode
 from execution_service.messaging import webhooks
 from execution_service.messaging.celery_app import AFTER_ATTEMPT, RUN_EXECUTION, get_celery
 from execution_service.store.engine import DatabaseUnavailable
+from execution_service.store.execution_reads import read_execution
 from execution_service.store.worker_presence import (
     forget_parent_connections,
     use_worker_connections,
@@ -44,17 +48,34 @@ log = logging.getLogger(__name__)
 use_worker_connections()
 
 
+@setup_logging.connect
+def _logging(loglevel: Any = None, **_: Any) -> None:
+    """A Celery worker logs as every process of the service does (``logs.py``): Celery
+    leaves its own set-up out when this signal has a receiver."""
+    settings = get_settings()
+    logs.configure(loglevel or settings.log_level, settings.log_format)
+
+
 # max_retries=None: the graph's retry policy decides, not Celery's default of 3
 @app.task(
     name=RUN_EXECUTION, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
 )
-def run_execution_task(self: Any, execution_id: str, after_attempt: int | None = None) -> None:
+def run_execution_task(
+    self: Any, execution_id: str, after_attempt: int | None = None
+) -> dict[str, Any] | None:
     """Run the attempt the message names (``after_attempt``: see messaging/dispatch.py;
-    absent from a message queued before messages named it)."""
+    absent from a message queued before messages named it).
+
+    The task succeeds once the message is handled, whatever the execution's outcome
+    (a failed crew is not a failed task: raising would log a traceback per failed crew
+    and mix it up with a worker that could not handle its message, which Flower shows
+    as FAILURE). With task events on (``EXEC_TASK_EVENTS``) it returns the execution's
+    outcome, which Flower shows as the task's result; without, nobody sees a result,
+    and it reads nothing for one."""
+    worker = self.request.hostname or "worker"
     try:
-        retry = run_execution(
-            execution_id, worker=self.request.hostname or "worker", after_attempt=after_attempt
-        )
+        with logs.about(execution_id=execution_id, worker=worker):
+            retry = run_execution(execution_id, worker=worker, after_attempt=after_attempt)
     except DatabaseUnavailable as exc:
         # nothing started (or, if it did, the reaper recovers it): the same message is
         # sent again, to be tried once the database is back
@@ -68,7 +89,7 @@ def run_execution_task(self: Any, execution_id: str, after_attempt: int | None =
         again = {} if after_attempt is None else {AFTER_ATTEMPT: after_attempt}
         raise self.retry(countdown=wait, kwargs=again) from exc
     if retry is None:
-        return
+        return _outcome(execution_id) if self.app.conf.worker_send_task_events else None
     # the next attempt goes back through the broker, so it survives this worker; its
     # message names the attempt that failed, and no worker starts it before the countdown
     try:
@@ -78,6 +99,18 @@ def run_execution_task(self: Any, execution_id: str, after_attempt: int | None =
     except Exception:
         log.exception("could not schedule the retry of execution %s", execution_id)
         give_up(execution_id, ErrorCode.BROKER_UNAVAILABLE, "The retry could not be queued.")
+    return None
+
+
+def _outcome(execution_id: str) -> dict[str, Any]:
+    """What the execution is now, for Flower: its status and error code."""
+    try:
+        row = read_execution(uuid.UUID(execution_id))
+    except DatabaseUnavailable:
+        row = None
+    if row is None:
+        return {"execution_id": execution_id, "status": None, "error_code": None}
+    return {"execution_id": execution_id, "status": row.status, "error_code": row.error_code}
 
 
 @app.task(name=webhooks.DELIVER_WEBHOOK, acks_late=True, ignore_result=True)
