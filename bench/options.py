@@ -28,7 +28,7 @@ class BenchOptions:
     rss_executions: int = 10_000
     scaling: list[int] = field(default_factory=lambda: [1, 2, 4])
     scaling_executions: int = 1000
-    rows: list[int] = field(default_factory=lambda: [100, 1_000, 10_000, 100_000])
+    rows: list[int] = field(default_factory=lambda: [100, 1_000, 10_000, 100_000, 1_000_000])
     rows_executions: int = 300
     latency_samples: int = 50  # one at a time on an idle stack: answer to running/completed
     peers: bool = True  # Flower and Prefect beside the service (each skipped when absent)
