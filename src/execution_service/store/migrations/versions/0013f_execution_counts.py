@@ -67,11 +67,10 @@ _PG = [
     f"""
     CREATE FUNCTION execution_counts_moved() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        -- one statement, two rows (never the same: the trigger's WHEN sees to it)
         INSERT INTO execution_counts ({_KEY}, count)
-        VALUES (OLD.owner, OLD.status, OLD.priority, pg_backend_pid(), -1)
-        {_PG_UPSERT};
-        INSERT INTO execution_counts ({_KEY}, count)
-        VALUES (NEW.owner, NEW.status, NEW.priority, pg_backend_pid(), 1)
+        VALUES (OLD.owner, OLD.status, OLD.priority, pg_backend_pid(), -1),
+               (NEW.owner, NEW.status, NEW.priority, pg_backend_pid(), 1)
         {_PG_UPSERT};
         RETURN NULL;
     END $$
