@@ -103,7 +103,7 @@ def prefect_run(stack: BenchStack, options: BenchOptions, say: Any) -> dict[str,
 def _ratio(ours: Any, theirs: Any) -> float | None:
     if not isinstance(ours, int | float) or not isinstance(theirs, int | float) or not theirs:
         return None
-    return round(ours / theirs, 3)
+    return float(f"{ours / theirs:.4g}")  # significant digits: a latency ratio may be 1e-5
 
 
 def ratios(results: dict[str, Any]) -> dict[str, float | None]:

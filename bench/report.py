@@ -93,6 +93,8 @@ def write_json(results: dict[str, Any], path: Path) -> None:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
+        if 0 < abs(value) < 0.01:  # a ratio far below 1 (the service's latency / a peer's)
+            return f"{value:.2g}"
         return f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
     return str(value)
 
