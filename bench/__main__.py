@@ -15,6 +15,8 @@ itself (a fresh PostgreSQL database, a free Redis database number, the API and
 N `celery worker` processes), and take it down at the end. Prints a table of the
 figures, ratios and targets; writes reports/bench.json and reports/bench.png
 (the chart needs matplotlib: pip install -e ".[bench]"). --quick: about a minute.
+Beside it, the peers: Flower's async-apply (pip install -e ".[peers]") and Prefect 3
+from an environment of its own (see the README); each skipped when absent.
 Run it from a checkout: python -m bench (or execution-service bench).
 """
 

@@ -1,5 +1,6 @@
 """The benchmark's chart (matplotlib, from the ``bench`` extra): throughput bars, latency
-distributions, CPU per execution by process, and the two scaling curves."""
+distributions, CPU per execution by process, the two scaling curves, and the service /
+peer ratios (Flower, Prefect, raw Celery's idle publish-to-start)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def draw(results: dict[str, Any], samples: dict[str, list[float]], path: Path) -
     rows.set_ylabel("ms")
     rows.set_title("Cost against rows stored")
     _cpu(axes[2][0], raw, service)
-    axes[2][1].axis("off")
+    _peers(axes[2][1], results.get("ratios", {}))
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -108,3 +109,30 @@ def _cpu(ax: Any, raw: dict[str, Any], service: dict[str, Any]) -> None:
     ax.set_title("Where the CPU goes (psutil, every process)")
     ax.legend(fontsize="small")
     ax.tick_params(axis="x", labelrotation=15)
+
+
+PEER_RATIOS = (
+    ("queueing_vs_flower", "queueing / Flower"),
+    ("submit_vs_prefect", "submit / Prefect"),
+    ("end_to_end_vs_prefect", "end to end / Prefect"),
+    ("submit_to_start_p50_vs_prefect", "to running p50 / Prefect"),
+    ("cancel_to_stopped_p50_vs_prefect", "cancel to stopped p50 / Prefect"),
+    ("submit_to_start_p50_vs_raw", "to running p50 / raw Celery"),
+)
+
+
+def _peers(ax: Any, ratios: dict[str, Any]) -> None:
+    """Bars: service / peer for each figure (log scale; 1 is a draw)."""
+    found = [(label, ratios[key]) for key, label in PEER_RATIOS if ratios.get(key)]
+    if not found:
+        ax.axis("off")
+        return
+    labels = [label for label, _ in found]
+    values = [float(value) for _, value in found]
+    ax.barh(labels, values, color="#1f77b4")
+    for y, value in enumerate(values):
+        ax.text(value, y, f" {value:.3g}", va="center")
+    ax.axvline(1.0, color="k", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("service / peer (rates: above 1 better; latencies: below 1 better)")
+    ax.set_title("Against the peers")

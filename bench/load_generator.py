@@ -3,6 +3,7 @@ its GIL do not disturb the measurements of the others or of the benchmark itself
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import random
 import threading
@@ -10,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.http_client import Http
+from harness.http_client import UNREACHABLE, Http
 
 _SPAWN = multiprocessing.get_context("spawn")
 
@@ -38,17 +39,23 @@ def queue_executions(
     count: int,
     clients: int,
     body: dict[str, Any] | None = None,
+    path: str | None = None,
 ) -> QueueLoad:
-    """``clients`` threads queue ``count`` executions between them, back to back."""
+    """``clients`` threads queue ``count`` executions between them, back to back.
+
+    ``path``: another route to POST to instead of the graph's executions (a peer's, such
+    as Flower's async-apply or Prefect's create-flow-run); any 2xx answer carrying an
+    ``id`` (or Flower's ``task-id``) counts as queued."""
     result = QueueLoad()
     lock = threading.Lock()
     left = [count]
-    path = f"/api/v1/graphs/{graph_id}/executions"
+    path = path or f"/api/v1/graphs/{graph_id}/executions"
     barrier = threading.Barrier(clients + 1)
 
     def client() -> None:
         http = Http(base_url, key=key)
-        http.call("GET", "/healthz")
+        with contextlib.suppress(*UNREACHABLE):
+            http.request("GET", "/healthz")  # connected before the clock starts
         barrier.wait()
         ids, latencies = [], []
         try:
@@ -60,8 +67,8 @@ def queue_executions(
                 start = time.perf_counter()
                 status, answer = http.call("POST", path, body or {})
                 latencies.append(time.perf_counter() - start)
-                if status == 202:
-                    ids.append(answer["id"])
+                if 200 <= status < 300:
+                    ids.append(str(answer.get("id") or answer.get("task-id")))
                 else:
                     result.failures.append(f"{status}: {str(answer)[:200]}")
         except Exception as exc:
@@ -138,8 +145,9 @@ def queue_in_background(
     count: int,
     clients: int,
     body: dict[str, Any] | None = None,
+    path: str | None = None,
 ) -> Background:
-    return Background(_queue_entry, base_url, key, graph_id, count, clients, body)
+    return Background(_queue_entry, base_url, key, graph_id, count, clients, body, path)
 
 
 # The probe samples the latency of status reads; it is not meant as a load of its own.

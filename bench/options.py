@@ -28,8 +28,13 @@ class BenchOptions:
     rss_executions: int = 10_000
     scaling: list[int] = field(default_factory=lambda: [1, 2, 4])
     scaling_executions: int = 1000
-    rows: list[int] = field(default_factory=lambda: [100, 1_000, 10_000, 100_000])
+    rows: list[int] = field(default_factory=lambda: [100, 1_000, 10_000, 100_000, 1_000_000])
     rows_executions: int = 300
+    latency_samples: int = 50  # one at a time on an idle stack: answer to running/completed
+    peers: bool = True  # Flower and Prefect beside the service (each skipped when absent)
+    prefect_python: str | None = None  # the Python of an environment with Prefect 3
+    peer_runs: int = 100  # Prefect's zero-work runs end to end (each one a process)
+    peer_samples: int = 10  # Prefect's idle latency and cancel samples
     log_level: str = "WARNING"
     json_path: Path = Path("reports/bench.json")
     chart_path: Path = Path("reports/bench.png")
@@ -50,6 +55,9 @@ QUICK = {
     "scaling_executions": 300,
     "rows": [100, 10_000],
     "rows_executions": 100,
+    "latency_samples": 20,
+    "peer_runs": 20,
+    "peer_samples": 5,
 }
 
 
@@ -86,7 +94,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"executions for the memory growth check ({d.rss_executions})",
     )
     add("--scaling", default=None, help="worker counts for the scaling curve (1,2,4; '' skips)")
-    add("--rows", default=None, help="stored rows for the cost curve (100,...,100000; '' skips)")
+    add("--rows", default=None, help="stored rows for the cost curve (100,...,1000000; '' skips)")
+    add(
+        "--latency-samples",
+        type=int,
+        default=None,
+        help=f"idle answer-to-running samples, service and raw ({d.latency_samples})",
+    )
+    add("--no-peers", dest="peers", action="store_false", help="skip Flower and Prefect")
+    add("--prefect-python", default=None, help="Python of an environment with Prefect 3")
+    add("--peer-runs", type=int, default=None, help=f"Prefect runs end to end ({d.peer_runs})")
+    add(
+        "--peer-samples",
+        type=int,
+        default=None,
+        help=f"Prefect idle latency and cancel samples ({d.peer_samples})",
+    )
     add("--log-level", default=d.log_level, help="log level of the service and raw workers")
     add("--json", dest="json_path", type=Path, default=d.json_path)
     add("--chart", dest="chart_path", type=Path, default=d.chart_path)
@@ -109,6 +132,8 @@ def from_args(args: argparse.Namespace) -> BenchOptions:
         api_workers=args.api_workers,
         clients=args.clients,
         log_level=args.log_level,
+        peers=args.peers,
+        prefect_python=args.prefect_python,
         json_path=args.json_path,
         chart_path=args.chart_path,
         logs=args.logs,
@@ -126,6 +151,9 @@ def from_args(args: argparse.Namespace) -> BenchOptions:
         "rss_executions",
         "stream_samples",
         "streams",
+        "latency_samples",
+        "peer_runs",
+        "peer_samples",
     ):
         if getattr(args, key) is not None:
             setattr(options, key, getattr(args, key))

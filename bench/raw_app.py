@@ -4,11 +4,13 @@
 app is made by the service's ``make_celery`` (same broker, serializer, acks, prefetch
 and priority settings) but imports none of the service's tasks. The task only counts itself done
 (one Redis ``INCR``), so the benchmark knows when the last one has run without a
-result backend.
+result backend; a second one only notes when it started (one ``HSET``), for the
+publish-to-start latency.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis
@@ -18,6 +20,8 @@ from execution_service.messaging.celery_app import make_celery
 
 NOOP = "bench.noop"
 DONE_KEY = "bench:done"
+STAMP = "bench.stamp"
+STARTED_KEY = "bench:started"  # a hash: token -> when its stamp task started (time.time)
 
 app = make_celery(get_settings())
 app.conf.imports = ()
@@ -35,3 +39,9 @@ def _redis() -> Any:
 @app.task(name=NOOP, acks_late=True)
 def noop() -> None:
     _redis().incr(DONE_KEY)
+
+
+@app.task(name=STAMP, acks_late=True)
+def stamp(token: str) -> None:
+    """When a no-op task starts, for the publish-to-start latency on an idle stack."""
+    _redis().hset(STARTED_KEY, token, repr(time.time()))

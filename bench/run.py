@@ -9,7 +9,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import baseline, chart, memory, operator_views, push, report, scaling
+from bench import (
+    baseline,
+    chart,
+    memory,
+    operator_views,
+    peer_runs,
+    push,
+    report,
+    scaling,
+    user_latency,
+)
 from bench.cpu import CpuMeter
 from bench.measured_stack import BenchStack
 from bench.options import BenchOptions
@@ -47,9 +57,11 @@ def _raw(stack: BenchStack, options: BenchOptions) -> dict[str, Any]:
         e2e = _best_of([_raw_end_to_end(stack, options.executions) for _ in range(options.repeat)])
         _say(f"  no-op end to end: {e2e['per_second']:,.0f}/s {e2e['runs']}")
         _say(f"  CPU ms per task: {e2e['cpu_ms_per_execution']}")
+        idle = user_latency.raw_publish_to_start(stack, options.latency_samples)
+        _say(f"  publish to start, idle: {idle['publish_to_start']}")
     finally:
         stack.stop_workers("raw")
-    return {"publish": publish, "end_to_end": e2e}
+    return {"publish": publish, "end_to_end": e2e, "idle": idle}
 
 
 def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict[str, Any]:
@@ -61,6 +73,11 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
     )
     _say(f"  zero-work end to end: {e2e['per_second']:,.0f}/s {e2e['runs']}")
     _say(f"  CPU ms per execution: {e2e['cpu_ms_per_execution']}")
+    idle = user_latency.service_answer_to_running(service, options.latency_samples)
+    _say(
+        f"  idle: answer to running {idle['answer_to_running']}; "
+        f"to completed {idle['answer_to_completed']}"
+    )
     probe_ids = [str(i) for i in _recent_ids(service, 500)]
     queueing = _best_of(
         [
@@ -120,6 +137,7 @@ def _service(stack: BenchStack, service: Service, options: BenchOptions) -> dict
     _say(f"  largest RSS growth: {mem['max_growth_mb']} MB")
     return {
         "end_to_end": e2e,
+        "idle": idle,
         "queueing": queueing,
         "cancel": cancel,
         "timeout": timeout,
@@ -172,6 +190,13 @@ def run(options: BenchOptions) -> int:
                 3,
             ),
         }
+        results["peers"] = {}
+        if options.peers:
+            _say("peers: Flower's async-apply, alternating with the service's queueing")
+            results["peers"]["flower"] = peer_runs.flower_rounds(stack, service, options, _say)
+            _say("peers: Prefect 3 (its own server and runner)")
+            results["peers"]["prefect"] = peer_runs.prefect_run(stack, options, _say)
+        results["ratios"].update(peer_runs.ratios(results))
         results["scaling"] = {}
         if options.scaling:
             _say(f"scaling with workers: {options.scaling}")
@@ -187,6 +212,7 @@ def run(options: BenchOptions) -> int:
     finally:
         _say("taking the stack down")
         stack.stop()
+    results["queue_stats_at_most_rows"] = report.queue_stats_at_most_rows(results)
     results["targets"] = report.judge(results)
     report.write_json(results, options.json_path)
     drawn = chart.draw(results, samples, options.chart_path)

@@ -254,6 +254,22 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ExecutionCount(Base):
+    """How many executions an owner has in a (status, priority), kept by triggers on
+    ``executions`` (migration 0016): the queue statistics sum these few rows instead of
+    counting every stored execution. On PostgreSQL each session writes rows of its own
+    (``shard``: its backend pid), so that no two transactions wait on one counter row;
+    an owner's count is the sum over shards."""
+
+    __tablename__ = "execution_counts"
+
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(10), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
 class ExecutionEvent(Base):
     """An append-only status history row, written with the transition it records."""
 
