@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from execution_service.status import Status
 from execution_service.store import usage_records
-from execution_service.store.engine import read_scope
+from execution_service.store.engine import read_scope, session_scope
 from execution_service.store.models import Execution, ExecutionCount
 
 
@@ -58,6 +58,17 @@ def queue_counts(owner: str, since: datetime) -> QueueCounts:
         )
         tokens = int(session.execute(usage_records.tokens_since(owner, since)).scalar_one())
     return QueueCounts(by_status, queued_by_priority, oldest, finished, tokens)
+
+
+def fold_counts() -> None:
+    """Merge the kept counts of PostgreSQL sessions that are gone into one row per owner,
+    status and priority (``execution_counts_fold()``, migration 0016): each session
+    writes rows of its own, so without this the rows a statistics read sums would grow
+    with every connection ever opened. Nothing to do on SQLite (one shard). Safe beside
+    a concurrent fold (the DELETE's row locks let one of them take each row)."""
+    with session_scope() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT execution_counts_fold()"))
 
 
 def summed(kept: list[tuple[str, str, int]]) -> tuple[dict[str, int], dict[str, int]]:

@@ -30,7 +30,7 @@ from execution_service import redispatch_rule as rule
 from execution_service.config import get_settings
 from execution_service.messaging import webhooks
 from execution_service.messaging.dispatch import broker_backlog, publish
-from execution_service.store import queueing, reaping, usage_records, worker_presence
+from execution_service.store import queue_counts, queueing, reaping, usage_records, worker_presence
 from execution_service.store import redispatch as waiting
 from execution_service.store.engine import DatabaseUnavailable, unavailable_within
 
@@ -122,6 +122,9 @@ def forget_old_usage_records() -> int:
     return usage_records.forget_usage_records(datetime.now(UTC) - keep)
 
 
+COUNTS_FOLD_SECONDS = 60.0  # how often a reaper merges the kept counts of gone sessions
+
+
 class Reaper:
     """Every ``reaper_interval`` seconds, in a daemon thread: records that this worker
     is online, then runs :func:`reap_once`."""
@@ -139,6 +142,7 @@ class Reaper:
         interval = get_settings().reaper_interval
         next_key_sweep = time.monotonic()
         next_usage_sweep = time.monotonic()
+        next_counts_fold = time.monotonic()
         while True:
             try:
                 worker_presence.beat(self.hostname, self.concurrency)
@@ -151,6 +155,9 @@ class Reaper:
                 if time.monotonic() >= next_usage_sweep:
                     next_usage_sweep = time.monotonic() + USAGE_SWEEP_SECONDS
                     forget_old_usage_records()
+                if time.monotonic() >= next_counts_fold:
+                    next_counts_fold = time.monotonic() + COUNTS_FOLD_SECONDS
+                    queue_counts.fold_counts()
                 # the webhooks of executions that ended elsewhere (a timeout, a lost
                 # worker) or whose announcement was missed: one partial-index lookup
                 webhooks.announce_ended()
