@@ -21,7 +21,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -39,12 +38,12 @@ from hamcrest import (
     matches_regexp,
 )
 
-from harness.processes import Child, console_script, free_port, spawn, stop
+from harness.processes import Child, free_port, spawn, stop
 
 from .builders.graph_definitions import failing_graph_definition, graph_definition
 from .builders.scripted import task_script
 from .polling import eventually, wait_until
-from .stacks import CommandAnswer, services_stack
+from .stacks import run_command, service_command, services_stack
 from .world import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,11 +51,6 @@ COMMAND_TIMEOUT = 60.0
 EXIT = {"completed": 0, "failed": 1, "cancelled": 3, "timed out": 4, "refused": 5}
 EXIT["unreachable"] = 6
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def _command() -> list[str]:
-    script = console_script("execution-service")
-    return [script] if script else [sys.executable, "-m", "execution_service.cli"]
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -95,25 +89,11 @@ class CommandLine:
     def run(self, *args: str, env: dict[str, str], timeout: float = COMMAND_TIMEOUT) -> Any:
         """The command to its end; one still running after ``timeout`` is killed and
         answers -9."""
-        child = subprocess.Popen(
-            [*_command(), *args],
-            cwd=self.folder,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            out, err = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            out, err = child.communicate()
-            return CommandAnswer(-9, out, err + f"\n(still running after {timeout:g} s)")
-        return CommandAnswer(child.returncode, out, err)
+        return run_command(args, self.folder, env, timeout)
 
     def start(self, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
         child = subprocess.Popen(
-            [*_command(), *args],
+            [*service_command(), *args],
             cwd=self.folder,
             env=env,
             stdout=subprocess.PIPE,
@@ -125,7 +105,7 @@ class CommandLine:
 
     def serve(self, data_dir: Path, **settings: str) -> Served:
         port = free_port()
-        argv = [*_command(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
+        argv = [*service_command(), "serve", "--data-dir", str(data_dir), "--port", str(port)]
         name = f"serve-{len(self.children) + 1}"
         child = spawn(name, argv, _env(**settings), self.path(f"{name}.log"), cwd=self.folder)
         self.children.append(child)
@@ -474,7 +454,7 @@ def api_on_unmigrated_database(w: World, cli: CommandLine, kind: str) -> None:
         url = f"postgresql+psycopg://{urlparse(stack.postgres_url).netloc}/{name}"
     port = free_port()
     env = {**stack._env(), "EXEC_DATABASE_URL": url}
-    argv = [*_command(), "api", "--host", "127.0.0.1", "--port", str(port)]
+    argv = [*service_command(), "api", "--host", "127.0.0.1", "--port", str(port)]
     child = spawn(f"api-{port}", argv, env, cli.path(f"api-{port}.log"), cwd=ROOT)
     cli.children.append(child)
     base = f"http://127.0.0.1:{port}"

@@ -25,8 +25,13 @@ What only a stack of separate processes can suffer (a worker killed, restarted) 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from harness.processes import console_script
 
 from .database import Database
 
@@ -45,6 +50,34 @@ class CommandAnswer:
     code: int
     out: str
     err: str
+
+
+def service_command() -> list[str]:
+    """How to run ``execution-service``: its console script, else the module."""
+    script = console_script("execution-service")
+    return [script] if script else [sys.executable, "-m", "execution_service.cli"]
+
+
+def run_command(
+    args: tuple[str, ...], cwd: Path, env: dict[str, str], timeout: float
+) -> CommandAnswer:
+    """``execution-service <args>`` to its end; one still running after ``timeout`` is
+    killed and answers -9."""
+    child = subprocess.Popen(
+        [*service_command(), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        return CommandAnswer(-9, out, err + f"\n(still running after {timeout:g} s)")
+    return CommandAnswer(child.returncode, out, err)
 
 
 @dataclass(frozen=True)

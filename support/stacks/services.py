@@ -50,7 +50,7 @@ from harness.processes import Child
 
 from ..polling import wait_until
 from ..stack_settings import as_environment
-from . import OPERATORS, SUITE_OWNER, CommandAnswer, issue_key
+from . import OPERATORS, SUITE_OWNER, CommandAnswer, issue_key, run_command, service_command
 from .database import Database
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
@@ -85,11 +85,6 @@ class ServicesUnavailable(RuntimeError):
 
 # -- process identity, leftovers of killed runs (harness.scratch), child processes
 # (harness.processes): shared with the benchmark's stack
-
-
-def _command() -> list[str]:
-    script = processes.console_script("execution-service")
-    return [script] if script else [sys.executable, "-m", "execution_service.cli"]
 
 
 def _where(url: str) -> str:
@@ -244,26 +239,12 @@ class ServicesTestStack:
         """``execution-service <args>`` as a process of its own, on the stack's settings
         (``env``: settings of its own on top); a command still running after ``timeout``
         is stopped and answers -9."""
-        child = subprocess.Popen(
-            [*_command(), *args],
-            cwd=ROOT,
-            env={**self._env(), **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            out, err = child.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            out, err = child.communicate()
-            return CommandAnswer(-9, out, err + f"\n(still running after {timeout:g} s)")
-        return CommandAnswer(child.returncode, out, err)
+        return run_command(args, ROOT, {**self._env(), **(env or {})}, timeout)
 
     def _run(self, name: str, *args: str) -> None:
         """Run one command to the end (a migration); its output goes to the log folder."""
         result = subprocess.run(
-            [*_command(), *args],
+            [*service_command(), *args],
             cwd=ROOT,
             env=self._env(),
             capture_output=True,
@@ -279,7 +260,7 @@ class ServicesTestStack:
             )
 
     def _spawn(self, name: str, *args: str, command: list[str] | None = None) -> Child:
-        argv = [*(command or _command()), *args]
+        argv = [*(command or service_command()), *args]
         child = processes.spawn(name, argv, self._env(), self.logs / f"{name}.log", cwd=ROOT)
         self.children.append(child)
         return child
@@ -288,7 +269,7 @@ class ServicesTestStack:
         """Start ``execution-service <args>`` on the run's database and broker, its log
         beside the others, as a process the caller owns: it is not one of the stack's
         processes, and the caller stops it (``support/stacks/api_processes.py``)."""
-        argv = [*_command(), *args]
+        argv = [*service_command(), *args]
         return processes.spawn(name, argv, self._env(), self.logs / f"{name}.log", cwd=ROOT)
 
     def _dead_children(self) -> str:

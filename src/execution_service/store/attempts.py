@@ -174,8 +174,18 @@ def start_attempt(
             lambda driver: driver.execute(statement.sql, statement.params(params)).fetchone()
         )
         if row is not None:
-            (number, max_attempts, inputs, graph_id, deadline, webhooks, usage, budget) = row[:8]
-            outputs, from_task = row[8:]
+            (
+                number,
+                max_attempts,
+                inputs,
+                graph_id,
+                deadline,
+                webhooks,
+                usage,
+                budget,
+                outputs,
+                from_task,
+            ) = row
             spec = graph_rows.spec_of(graph_id)
             return Attempt(
                 execution_id,
