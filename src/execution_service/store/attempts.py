@@ -588,12 +588,19 @@ def mark_stopped(attempt: Attempt) -> None:
 
 
 def record_completion(
-    attempt: Attempt, raw: str, tasks: list[dict[str, Any]], usage: UsageWrite | None = None
+    attempt: Attempt,
+    raw: str,
+    tasks: list[dict[str, Any]],
+    usage: UsageWrite | None = None,
+    steps: list[Step] | None = None,
 ) -> bool:
     """Record the crew's result (``raw``, and every task's output, and its usage when it
     made model calls: the execution's, and the attempt's own in the history row); the
-    crew has ended, so this is also when the worker let go. Whether it moved (False: the
-    execution was cancelled or timed out first).
+    crew has ended, so this is also when the worker let go. ``steps``: the attempt's
+    event-stream steps not written yet, recorded with it (before its history row), in
+    the same transaction. Whether it moved (False: the execution was cancelled or timed
+    out first; the steps are then not written, as a step write finds it no longer
+    running).
 
     On PostgreSQL through psycopg one driver statement; elsewhere SQLAlchemy's (and one
     more for the tokens of the queue statistics, when it used any)."""
@@ -612,13 +619,20 @@ def record_completion(
                 attempt=attempt.number,
                 values=values,
                 details=details,
+                steps=[
+                    {"kind": step.kind, "at": step.at.isoformat(), "data": step.data}
+                    for step in steps or ()
+                ],
             )
         )
         if moved_now:
             _record_new_tokens(attempt, usage)
         return moved_now
-    moved = write(
-        lambda conn: transitions.transition_on(
+
+    def complete(conn: Any) -> Status | None:
+        if steps and not _record_steps(conn, attempt, steps):
+            return None
+        return transitions.transition_on(
             conn,
             attempt.execution_id,
             Status.COMPLETED,
@@ -627,7 +641,8 @@ def record_completion(
             values=values,
             details=details,
         )
-    )
+
+    moved = write(complete)
     if moved is not None:
         _record_new_tokens(attempt, usage)
     return moved is not None

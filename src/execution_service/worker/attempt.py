@@ -113,7 +113,7 @@ def run_execution(
     raw = outcome.result.raw
     try:
         if not written(
-            lambda: record_completion(attempt, raw, tasks, outcome.usage),
+            lambda: record_completion(attempt, raw, tasks, outcome.usage, outcome.steps),
             f"the result of {execution_id}",
         ):
             let_go(attempt)  # cancelled or timed out just as it completed

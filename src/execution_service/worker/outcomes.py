@@ -60,28 +60,27 @@ def written(
 ) -> T:
     """``write()``'s value, tried again while the database is unreachable (see the
     module's docstring); raises :class:`OutcomeLost` after ``outcome_write_seconds``."""
+    try:
+        return write()  # the usual case: one try, and nothing else worked out
+    except DatabaseUnavailable as exc:
+        log.warning("the database is unreachable (%s); %s is kept to write later", exc, what)
+        last = exc
     settings = get_settings()
     longest = min(settings.outcome_write_max_wait, settings.heartbeat_timeout / 2)
-    pauses = waits(settings.outcome_write_seconds, longest)
-    for tries, pause in enumerate([*pauses, None], start=1):
+    for pause in waits(settings.outcome_write_seconds, longest):
+        sleep(pause)
         try:
             return write()
         except DatabaseUnavailable as exc:
-            if pause is None:
-                log.error(
-                    "could not write %s: the database stayed unreachable for %.0f s (%s); "
-                    "a reaper takes it over once the database is back",
-                    what,
-                    settings.outcome_write_seconds,
-                    exc,
-                )
-                raise OutcomeLost(what) from exc
-            if tries == 1:
-                log.warning(
-                    "the database is unreachable (%s); %s is kept to write later", exc, what
-                )
-            sleep(pause)
-    raise AssertionError("unreachable")
+            last = exc
+    log.error(
+        "could not write %s: the database stayed unreachable for %.0f s (%s); "
+        "a reaper takes it over once the database is back",
+        what,
+        settings.outcome_write_seconds,
+        last,
+    )
+    raise OutcomeLost(what) from last
 
 
 def let_go(attempt: Attempt) -> None:

@@ -16,8 +16,8 @@ Each write also records the attempt's steps for the event stream
 write, and the progress written (``progress``); an attempt that re-uses the outputs of
 its first tasks (``execution_service/resume.py``) starts with a ``task.reused`` for
 each. So progress events are as throttled as progress writes, and task events are
-never dropped. A crew that completes has its
-steps written before its completion (:meth:`ProgressWriter.flush_steps`).
+never dropped. A crew that completes has its last
+steps written by its completion's own write (:meth:`ProgressWriter.take_steps`).
 
 The model calls' usage (``usage.Ledger``, told by the runner after each call) rides
 with the same throttled writes: the execution's usage document (every attempt) and the
@@ -223,14 +223,14 @@ class ProgressWriter:
             with self._lock:
                 self._tokens_recorded += usage.new_tokens
 
-    def flush_steps(self) -> None:
-        """Write the task steps not written yet, and drop the pending progress (the crew
-        completed: its completion writes 100 % and every output)."""
-        with self._writing:
-            with self._lock:
-                self._pending = None
-                steps, self._steps = self._steps, []
-            self._write_steps(steps)
+    def take_steps(self) -> list[Step]:
+        """The steps not written yet, for the completion to write with it (the crew
+        completed: the completion writes 100 % and every output); the pending progress
+        is dropped."""
+        with self._writing, self._lock:
+            self._pending = None
+            steps, self._steps = self._steps, []
+        return steps
 
     def _write_steps(self, steps: list[Step]) -> None:
         if not steps:

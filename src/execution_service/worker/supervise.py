@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from execution_service.config import get_settings
 from execution_service.crews.crewai.runner import get_runner
@@ -33,7 +33,7 @@ from execution_service.crews.interface import RunContext, RunResult, StopRequest
 from execution_service.errors.codes import ErrorCode, error_info
 from execution_service.resume import ResumePlan
 from execution_service.status import Status
-from execution_service.store.attempts import Attempt, UsageWrite, heartbeat, read_status
+from execution_service.store.attempts import Attempt, Step, UsageWrite, heartbeat, read_status
 from execution_service.store.engine import DatabaseUnavailable
 from execution_service.store.failures import end_with_error
 from execution_service.worker.crew_threads import crew_threads
@@ -59,6 +59,8 @@ class Outcome:
     stopped: str | None = None
     handed_back: bool = False  # its worker is stopping: the attempt is to be released
     usage: UsageWrite | None = None  # its model calls' usage (None: it made none)
+    # a completed crew's steps not written yet: its completion's write records them
+    steps: list[Step] = field(default_factory=list)
 
 
 def supervise(attempt: Attempt, plan: ResumePlan | None = None) -> Outcome:
@@ -162,6 +164,6 @@ def supervise(attempt: Attempt, plan: ResumePlan | None = None) -> Outcome:
     elif outcome.error is not None:
         hooks.flush()  # the progress and outputs it made are kept
     else:
-        hooks.flush_steps()  # its task steps first; the completion writes 100 % and outputs
+        outcome.steps = hooks.take_steps()  # written with 100 % and the outputs
     outcome.usage = hooks.final_usage()
     return outcome
