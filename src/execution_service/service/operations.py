@@ -12,7 +12,7 @@ from execution_service.priorities import Priority
 from execution_service.service.access import Principal
 from execution_service.service.refusals import Forbidden, NotFound
 from execution_service.status import Status
-from execution_service.store import queue_counts, worker_presence
+from execution_service.store import queue_counts
 from execution_service.store.models import utcnow
 
 
@@ -45,14 +45,18 @@ def reset_circuit_breaker(name: str, caller: Principal) -> None:
 def queue_stats(caller: Principal) -> dict[str, Any]:
     """The caller's executions, counted; the workers and circuits (shared by everyone)."""
     settings = get_settings()
-    counts = queue_counts.queue_counts(caller.owner, since=utcnow() - timedelta(minutes=1))
+    now = utcnow()
+    counts = queue_counts.queue_counts(
+        caller.owner,
+        since=now - timedelta(minutes=1),
+        workers_since=now - timedelta(seconds=max(5.0, 5 * settings.reaper_interval)),
+    )
     oldest = counts.oldest_queued_at
     age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
-    online, slots = worker_presence.online(within=max(5.0, 5 * settings.reaper_interval))
     by_status = counts.by_status
     return {
-        "workers_online": online,
-        "worker_slots": slots,
+        "workers_online": counts.workers_online,
+        "worker_slots": counts.worker_slots,
         "completed_last_minute": counts.finished_since.get(Status.COMPLETED.value, 0),
         "failed_last_minute": counts.finished_since.get(Status.FAILED.value, 0),
         "tokens_last_minute": counts.tokens_since,

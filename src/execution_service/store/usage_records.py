@@ -41,9 +41,10 @@ def record(conn: Any, execution_id: uuid.UUID, at: datetime, tokens: int) -> Non
     conn.execute(_RECORD, {"execution_id": execution_id, "at": at, "tokens": tokens})
 
 
-def tokens_since(owner: str, since: datetime) -> Select[Any]:
+def tokens_since(owner: Any, since: Any) -> Select[Any]:
     """The statement: the tokens the owner's executions used at or after ``since`` (read
-    with the queue statistics' other counts, ``store/queue_counts.py``)."""
+    with the queue statistics' other counts, ``store/queue_counts.py``); each a value or
+    a bound parameter."""
     return select(func.coalesce(func.sum(_RECORDS.c.tokens), 0)).where(
         _RECORDS.c.owner == owner, _RECORDS.c.at >= since
     )

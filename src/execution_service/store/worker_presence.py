@@ -4,13 +4,11 @@ few seconds), and how a worker process uses its database connections."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 
 from execution_service.store.engine import (
     ping_only_after_idle,
-    read_scope,
     reset_engines,
     session_scope,
 )
@@ -59,15 +57,3 @@ def beat(hostname: str, concurrency: int) -> None:
 def leave(hostname: str) -> None:
     with session_scope() as session:
         session.execute(delete(Worker).where(Worker.hostname == hostname))
-
-
-def online(within: float) -> tuple[int, int]:
-    """Workers seen in the last ``within`` seconds, and their pool slots in all."""
-    since = utcnow() - timedelta(seconds=within)
-    with read_scope() as session:
-        count, slots = session.execute(
-            select(func.count(), func.coalesce(func.sum(Worker.concurrency), 0)).where(
-                Worker.last_seen_at >= since
-            )
-        ).one()
-    return int(count), int(slots)
