@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import logging
 import threading
 import time
@@ -10,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import JSON, Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -297,6 +300,17 @@ def write(work: Callable[[Connection], T]) -> T:
     return _retried(work, session_scope)
 
 
+def _json_dumps(value: Any) -> bytes | str:
+    """A driver statement's JSON parameter: orjson, several times faster than
+    ``json.dumps`` on the outputs and usage documents a worker writes per execution;
+    ``json.dumps`` for what orjson refuses (an integer beyond 64 bits, a key that is not
+    a string), as SQLAlchemy's ``JSON`` type would have written it."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value)
+
+
 class DriverStatement:
     """A statement compiled once for PostgreSQL (psycopg), run on the driver's connection.
 
@@ -315,7 +329,7 @@ class DriverStatement:
         self.sql: str = compiled.string
         self.defaults: dict[str, Any] = {}
         self._json: list[str] = []
-        self._wrap = Json
+        self._wrap = functools.partial(Json, dumps=_json_dumps)
         for bind, name in compiled.bind_names.items():
             if isinstance(bind.type, JSON):
                 self._json.append(name)
