@@ -54,6 +54,8 @@ def draw(results: dict[str, Any], samples: dict[str, list[float]], path: Path) -
         workers.plot(xs, [p["raw_per_second"] for p in points], "s--", label="raw Celery")
         workers.set_xticks(xs)
         workers.legend()
+    else:
+        _not_run(workers, "--scaling")
     workers.set_xlabel("worker processes")
     workers.set_ylabel("executions per second, end to end")
     workers.set_title("Scaling with worker processes")
@@ -74,6 +76,8 @@ def draw(results: dict[str, Any], samples: dict[str, list[float]], path: Path) -
         rows.set_xscale("log")
         rows.set_yscale("log")
         rows.legend(fontsize="small")
+    else:
+        _not_run(rows, "--rows")
     rows.set_xlabel("executions stored")
     rows.set_ylabel("ms")
     rows.set_title("Cost against rows stored")
@@ -136,3 +140,18 @@ def _peers(ax: Any, ratios: dict[str, Any]) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("service / peer (rates: above 1 better; latencies: below 1 better)")
     ax.set_title("Against the peers")
+
+
+def _not_run(axis: Any, option: str) -> None:
+    """A panel whose phase this run left out says so, rather than showing empty axes."""
+    axis.text(
+        0.5,
+        0.5,
+        f"not measured in this run ({option} '')",
+        ha="center",
+        va="center",
+        transform=axis.transAxes,
+        color="grey",
+    )
+    axis.set_xticks([])
+    axis.set_yticks([])

@@ -139,10 +139,13 @@ def list_executions(
     graph_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
-) -> dict[str, Any]:
+) -> Response:
     # metadata.<key>=<value>: query names FastAPI cannot declare, read here
     metadata = executions.metadata_filters(http.query_params.multi_items())
-    return executions.list_executions(caller, status, graph_id, limit, cursor, metadata)
+    # a page of up to 500 executions: orjson, not FastAPI's encoder (several times faster)
+    return json_response(
+        executions.list_executions(caller, status, graph_id, limit, cursor, metadata)
+    )
 
 
 @router.post(
@@ -239,8 +242,8 @@ def change_execution(
     response_model=None,
     responses=doc.answers(200, doc.Events, 404, 422),
 )
-def execution_events(execution_id: uuid.UUID, caller: Caller) -> dict[str, Any]:
-    return {"items": executions.execution_events(execution_id, caller)}
+def execution_events(execution_id: uuid.UUID, caller: Caller) -> Response:
+    return json_response({"items": executions.execution_events(execution_id, caller)})
 
 
 @router.post(

@@ -114,7 +114,7 @@ class Execution(Base):
     __tablename__ = "executions"
     # few indexes: each status change adds an entry to every one (see migration 0006)
     __table_args__ = (
-        Index("ix_executions_graph_created", "graph_id", "created_at"),
+        Index("ix_executions_graph_created_id", "graph_id", "created_at", "id"),
         # an owner's executions, newest first (see migration 0007)
         Index("ix_executions_owner_created", "owner", "created_at", "id"),
         Index("ix_executions_graph_status", "graph_id", "status"),
