@@ -22,7 +22,8 @@ from execution_service.config import Settings, get_settings, use_settings
 from execution_service.graph import GraphSpec
 from execution_service.service import access, admission
 from execution_service.service.refusals import GraphNotFound, QueueLimitReached
-from execution_service.store import api_keys, engine, graph_rows
+from execution_service.status import Status
+from execution_service.store import api_keys, engine, graph_rows, transitions
 from execution_service.store.migrate import upgrade
 from execution_service.store.models import ApiKey
 
@@ -119,6 +120,25 @@ def test_an_owners_limit_holds_across_its_graphs_and_only_for_it(store: None) ->
     }
     assert refused.headers["Retry-After"]
     assert "acme" in refused.message
+
+
+def test_an_owners_ended_executions_free_its_limit(store: None) -> None:
+    """The owner's active count (read from the kept counts) follows every status change:
+    an execution that ends makes room, one that is still queued or running does not."""
+    graph = _graph("acme")
+    assert api_keys.set_owner_limit("acme", 2)
+    made = admission.admit([admission.QueueOrder(graph, "acme") for _ in range(3)])
+    assert [type(a).__name__ for a in made] == ["dict", "dict", "QueueLimitReached"]
+    first = made[0]
+    assert isinstance(first, dict)
+    with engine.session_scope() as session:
+        assert transitions.transition(session, uuid.UUID(str(first["id"])), Status.RUNNING)
+    again = admission.admit([admission.QueueOrder(graph, "acme")])
+    assert isinstance(again[0], QueueLimitReached)  # running still counts
+    with engine.session_scope() as session:
+        assert transitions.transition(session, uuid.UUID(str(first["id"])), Status.COMPLETED)
+    after = admission.admit([admission.QueueOrder(graph, "acme") for _ in range(2)])
+    assert [type(a).__name__ for a in after] == ["dict", "QueueLimitReached"]
 
 
 def test_authentication_cannot_be_switched_off_on_a_shared_database() -> None:

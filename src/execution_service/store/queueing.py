@@ -43,6 +43,7 @@ from execution_service.status import ACTIVE
 from execution_service.store.engine import session_scope
 from execution_service.store.models import (
     Execution,
+    ExecutionCount,
     ExecutionEvent,
     ExecutionMetadata,
     Graph,
@@ -68,7 +69,14 @@ _LOCK_OWNER = (
     .where(Owner.name == _OWNER)
     .with_for_update(key_share=True)  # FOR NO KEY UPDATE
 )
-_COUNT_OWNER_ACTIVE = select(func.count()).where(Execution.owner == _OWNER, _ACTIVE)
+# the owner's active executions from the counts the triggers keep (migration 0016), in
+# the same transactions as the rows, so it answers as counting the rows would: a few
+# rows summed (0.12 ms) instead of every active execution of the owner's (6.3 ms with
+# 20,000 queued, once per admission batch, under the owner's lock)
+_COUNT_OWNER_ACTIVE = select(func.coalesce(func.sum(ExecutionCount.count), 0)).where(
+    ExecutionCount.owner == _OWNER,
+    ExecutionCount.status.in_(sorted(s.value for s in ACTIVE)),
+)
 
 # every column of an execution: what a new one has no value for yet is None
 EXECUTION_COLUMNS: tuple[str, ...] = tuple(column.name for column in _EXECUTIONS.columns)
@@ -208,7 +216,10 @@ def insert_within_limits(
             if own is None:
                 continue  # no such owner: its candidates are refused below
             owner_limits[owner] = own.max_active_executions or owner_limit
-            owner_active[owner] = conn.execute(_COUNT_OWNER_ACTIVE, {"owner": owner}).scalar_one()
+            # (a sum: a Decimal on PostgreSQL)
+            owner_active[owner] = int(
+                conn.execute(_COUNT_OWNER_ACTIVE, {"owner": owner}).scalar_one()
+            )
         # each graph's lock (FOR NO KEY UPDATE, taken in one order) serialises queueing
         # per graph across transactions and processes, so no limit can be overshot. The
         # count is a statement of its own, after the lock: on PostgreSQL a statement
