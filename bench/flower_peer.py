@@ -21,7 +21,6 @@ from bench.baseline import PUBLISH_QUEUE
 from bench.load_generator import QueueLoad, queue_in_background
 from bench.measured_stack import RAW_APP, RAW_QUEUE, BenchStack, Child
 from bench.raw_app import NOOP
-from bench.stats import latency_ms
 from execution_service.priorities import BROKER_PRIORITY, Priority
 from harness import processes
 from harness.http_client import UNREACHABLE, Http
@@ -86,8 +85,6 @@ class Flower:
         return {
             "executions": count,
             "clients": clients,
-            "seconds": round(load.ended - load.started, 3),
-            "per_second": round(load.rate, 1),
-            "queue_latency": latency_ms(load.latencies),
+            **load.figures("queue_latency"),
             "latencies": load.latencies,
         }

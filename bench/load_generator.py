@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.stats import latency_ms
 from harness.http_client import UNREACHABLE, Http
 
 _SPAWN = multiprocessing.get_context("spawn")
@@ -30,6 +31,15 @@ class QueueLoad:
     def rate(self) -> float:
         span = self.ended - self.started
         return len(self.ids) / span if span > 0 else 0.0
+
+    def figures(self, latency: str) -> dict[str, Any]:
+        """What every queueing run reports: its time, its rate, and the latency of its
+        calls (under the key ``latency``)."""
+        return {
+            "seconds": round(self.ended - self.started, 3),
+            "per_second": round(self.rate, 1),
+            latency: latency_ms(self.latencies),
+        }
 
 
 def queue_executions(

@@ -210,9 +210,7 @@ class Prefect:
         return {
             "runs": count,
             "clients": clients,
-            "seconds": round(load.ended - load.started, 3),
-            "per_second": round(load.rate, 1),
-            "submit_latency": latency_ms(load.latencies),
+            **load.figures("submit_latency"),
         }
 
     def end_to_end(self, count: int, clients: int, timeout: float = 900.0) -> dict[str, Any]:

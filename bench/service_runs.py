@@ -150,9 +150,7 @@ class Service:
         return {
             "executions": count,
             "clients": clients,
-            "seconds": round(load.ended - load.started, 3),
-            "per_second": round(load.rate, 1),
-            "queue_latency": latency_ms(load.latencies),
+            **load.figures("queue_latency"),
             "status_read_under_load": latency_ms(under_load),
             "status_read_idle": latency_ms(idle),
             "drain_seconds": round(drained, 3),

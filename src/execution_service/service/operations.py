@@ -52,7 +52,7 @@ def queue_stats(caller: Principal) -> dict[str, Any]:
         workers_since=now - timedelta(seconds=max(5.0, 5 * settings.reaper_interval)),
     )
     oldest = counts.oldest_queued_at
-    age = None if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())
+    age = None if oldest is None else max(0.0, (now - oldest).total_seconds())
     by_status = counts.by_status
     return {
         "workers_online": counts.workers_online,

@@ -61,7 +61,8 @@ _LOCK = (
     .where(Graph.id == _GRAPH_ID)
     .with_for_update(key_share=True)  # FOR NO KEY UPDATE
 )
-_ACTIVE = Execution.status.in_(sorted(s.value for s in ACTIVE))
+_ACTIVE_STATUSES = sorted(s.value for s in ACTIVE)
+_ACTIVE = Execution.status.in_(_ACTIVE_STATUSES)
 _COUNT_ACTIVE = select(func.count()).where(Execution.graph_id == _GRAPH_ID, _ACTIVE)
 _OWNER = bindparam("owner", type_=String())
 _LOCK_OWNER = (
@@ -75,7 +76,7 @@ _LOCK_OWNER = (
 # 20,000 queued, once per admission batch, under the owner's lock)
 _COUNT_OWNER_ACTIVE = select(func.coalesce(func.sum(ExecutionCount.count), 0)).where(
     ExecutionCount.owner == _OWNER,
-    ExecutionCount.status.in_(sorted(s.value for s in ACTIVE)),
+    ExecutionCount.status.in_(_ACTIVE_STATUSES),
 )
 
 # every column of an execution: what a new one has no value for yet is None

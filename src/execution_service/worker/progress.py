@@ -124,8 +124,9 @@ class ProgressWriter:
         at = datetime.now(UTC)
         with self._lock:
             if task_output is not None:
-                self.outputs.append(recorded_output(task_output))
-                self._steps.append(Step("task.completed", at, recorded_output(task_output)))
+                recorded = recorded_output(task_output)
+                self.outputs.append(recorded)
+                self._steps.append(Step("task.completed", at, dict(recorded)))
             if current_task is not None and current_task not in self._started:
                 self._started.add(current_task)
                 self._steps.append(Step("task.started", at, {"task": current_task}))
